@@ -1,0 +1,12 @@
+import type { ChannelDeps } from './channels';
+import { createChannelActivities } from './channels';
+import { createRuleActivities } from './rules';
+
+export type ActivityDeps = ChannelDeps;
+
+/** Activities get their dependencies here; workflows import only the type of the result. */
+export function createActivities(deps: ActivityDeps) {
+  return { ...createRuleActivities(deps.db), ...createChannelActivities(deps) };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

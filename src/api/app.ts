@@ -1,0 +1,86 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import pinoHttp from 'pino-http';
+import { ApiError } from '../shared/errors';
+import { metrics, registry } from '../metrics';
+import { newId } from '../shared/ids';
+import { requireAccount } from './auth';
+import type { ApiDeps } from './deps';
+import { accountRoutes } from './routes/accounts';
+import { eventRoutes } from './routes/events';
+import { healthRoutes } from './routes/health';
+
+export const BODY_LIMIT = '1mb';
+const ACCOUNT_SCOPED = ['/rules', '/users', '/templates', '/events', '/executions', '/outbox'];
+
+const errorHandler =
+  (deps: ApiDeps): ErrorRequestHandler =>
+  (err, req, res, _next) => {
+    let e: ApiError;
+    if (err instanceof ApiError) e = err;
+    else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'invalid_json', 'request body is not valid JSON');
+    else if (err?.type === 'entity.too.large') e = new ApiError(413, 'body_too_large', `request body is larger than ${BODY_LIMIT}`);
+    else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {
+      e = new ApiError(415, 'unsupported_encoding', 'request body encoding is not supported');
+    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
+      e = new ApiError(err.status, 'bad_request', 'the request could not be read');
+    } else {
+      // Never a stack trace or an internal message to the client.
+      deps.log.error({ err, reqId: req.id }, 'unhandled error');
+      e = new ApiError(500, 'internal', 'internal error');
+    }
+    res.set(e.headers).status(e.status).json({ error: { code: e.code, message: e.message, details: e.details } });
+  };
+
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId: (req, res) => {
+        const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? newId('req', 12);
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customProps: (_req, res) => ({ accountId: res.locals?.account?.id }),
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
+  app.use((req, res, next) => {
+    const end = metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => end({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
+    next();
+  });
+  app.use(express.json({ limit: BODY_LIMIT, strict: false }));
+  // Anything but JSON on a write is refused clearly rather than read as an empty body.
+  app.use((req, _res, next) => {
+    if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.headers['content-length'] !== '0' && req.body === undefined && req.headers['content-type']) {
+      throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json');
+    }
+    next();
+  });
+
+  app.use(healthRoutes(deps));
+  app.get('/metrics', async (_req, res) => {
+    let text = await registry.metrics();
+    for (const url of deps.extraMetricsUrls ?? []) {
+      text += await fetch(url)
+        .then((r) => r.text())
+        .catch(() => `# ${url} unreachable\n`);
+    }
+    res.type(registry.contentType).send(text);
+  });
+  app.use(accountRoutes(deps));
+
+  // Everything under these prefixes is scoped to the API key's account.
+  app.use(ACCOUNT_SCOPED, requireAccount(deps.db));
+  app.use(eventRoutes(deps));
+
+  app.use((req) => {
+    throw new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler(deps));
+  return app;
+}

@@ -1,0 +1,117 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { Router, type Response } from 'express';
+import rateLimit from 'express-rate-limit';
+import { z } from 'zod';
+import type { Account } from '../../db/entities';
+import { newId } from '../../shared/ids';
+import { ApiError } from '../../shared/errors';
+import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../shared/constants';
+import type { EventWorkflowInput } from '../../shared/run-types';
+import { eventSchema } from '../../shared/schemas';
+import { parseOrThrow } from '../../services/validation';
+import { accountOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { metrics } from '../../metrics';
+
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+export const MAX_BATCH = 100;
+export const batchSchema = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
+
+export interface IngestResult {
+  status: 200 | 202;
+  eventId: string;
+  workflowId: string;
+  duplicate?: true;
+}
+
+export function eventRoutes({ config, temporal }: ApiDeps): Router {
+  const r = Router();
+
+  /**
+   * Starts the event workflow under an id derived from (account, event id). Temporal refuses a second
+   * start of the same id, which is what makes a repeated event a duplicate: no read-then-write race.
+   */
+  async function ingest(account: Account, input: unknown): Promise<IngestResult> {
+    const body = parseOrThrow(eventSchema, input);
+    if (Buffer.byteLength(JSON.stringify(body.payload)) > MAX_PAYLOAD_BYTES) {
+      throw new ApiError(413, 'payload_too_large', `payload is larger than ${MAX_PAYLOAD_BYTES / 1024} KB`, [
+        { path: 'payload', message: `at most ${MAX_PAYLOAD_BYTES} bytes` },
+      ]);
+    }
+    const receivedAt = new Date().toISOString();
+    const eventId = body.id ?? newId('evt');
+    const workflowId = workflowIds.event(account.id, eventId);
+    const args: EventWorkflowInput = {
+      accountId: account.id,
+      event: {
+        id: eventId,
+        name: body.name,
+        occurredAt: body.occurredAt ?? receivedAt,
+        receivedAt,
+        ...(body.userId !== undefined && { userId: body.userId }),
+        payload: body.payload,
+      },
+    };
+    try {
+      await temporal.workflow.start(WORKFLOW_TYPES.event, {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [args],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.AccountId, value: account.id },
+          { key: SEARCH_ATTRIBUTES.EventName, value: body.name },
+          { key: SEARCH_ATTRIBUTES.EventId, value: eventId },
+        ],
+        memo: { kind: 'event' },
+        staticSummary: `${body.name} ${eventId}`,
+      });
+      metrics.eventsIngested.inc({ outcome: 'accepted' });
+      return { status: 202, eventId, workflowId };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        metrics.eventsIngested.inc({ outcome: 'duplicate' });
+        return { status: 200, eventId, workflowId, duplicate: true };
+      }
+      throw err;
+    }
+  }
+
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: config.EVENTS_RATE_LIMIT_PER_MINUTE,
+    skip: () => config.EVENTS_RATE_LIMIT_PER_MINUTE === 0,
+    keyGenerator: (_req, res: Response) => accountOf(res).id,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (_req, _res, next, options) => {
+      metrics.eventsIngested.inc({ outcome: 'rate_limited' });
+      next(
+        new ApiError(429, 'rate_limited', `more than ${options.limit} events a minute for this key`, [], {
+          'Retry-After': String(Math.ceil(options.windowMs / 1000)),
+        }),
+      );
+    },
+  });
+
+  r.post('/events', limiter, async (req, res) => {
+    const { status, ...result } = await ingest(accountOf(res), req.body);
+    res.status(status).json(result);
+  });
+
+  r.post('/events/batch', limiter, async (req, res) => {
+    const { events } = parseOrThrow(batchSchema, req.body);
+    const account = accountOf(res);
+    const results = await Promise.all(
+      events.map((event) =>
+        ingest(account, event).catch((err: unknown) => {
+          if (!(err instanceof ApiError)) throw err;
+          return { status: err.status, error: { code: err.code, message: err.message, details: err.details } };
+        }),
+      ),
+    );
+    res.status(200).json({ results });
+  });
+  return r;
+}
+

@@ -1,0 +1,32 @@
+import { Router } from 'express';
+import type { ApiDeps } from '../deps';
+
+export function healthRoutes({ db, temporal }: ApiDeps): Router {
+  const r = Router();
+  r.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  /** 503 naming what is down, so an orchestrator and an operator both see why. */
+  r.get('/readyz', async (_req, res) => {
+    const timeout = <T>(p: Promise<T>) =>
+      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2000))]);
+    const checks = await Promise.all([
+      timeout(db.query('SELECT 1')).then(
+        () => ['database', 'ok'],
+        (e: Error) => ['database', e.message],
+      ),
+      timeout(temporal.connection.workflowService.getSystemInfo({})).then(
+        () => ['temporal', 'ok'],
+        (e: Error) => ['temporal', e.message],
+      ),
+    ]);
+    const down = checks.filter(([, status]) => status !== 'ok').map(([name]) => name);
+    const body = { status: down.length ? 'unavailable' : 'ok', checks: Object.fromEntries(checks) };
+    if (down.length) {
+      res.status(503).json({ ...body, error: { code: 'not_ready', message: `down: ${down.join(', ')}`, details: [] } });
+    } else {
+      res.json(body);
+    }
+  });
+  return r;
+}

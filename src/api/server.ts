@@ -1,0 +1,39 @@
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { temporalConnectionOptions } from '../temporal';
+import { createApp } from './app';
+
+/** Starts the API on `port` (0 = any free port) and returns how to stop it gracefully. */
+export async function startApi(opts: {
+  config: Config;
+  db: DataSource;
+  log: Logger;
+  port: number;
+  host?: string;
+  extraMetricsUrls?: string[];
+}) {
+  const connection = await Connection.connect(temporalConnectionOptions(opts.config));
+  const temporal = new Client({ connection, namespace: opts.config.TEMPORAL_NAMESPACE });
+  const app = createApp({ ...opts, temporal });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve(s)).on('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    temporal,
+    /** Stops accepting, lets in-flight requests finish, then closes the Temporal connection. */
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await connection.close();
+    },
+  };
+}

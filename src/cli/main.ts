@@ -1,0 +1,59 @@
+/**
+ * `npm run cli -- <command>`:
+ *   account create --name NAME   prints {"id","name","apiKey","webhookSecret"}
+ *   migrate                      applies pending migrations
+ *   replay FILE.json | --workflow-id ID | --query "RuleId='…'"
+ */
+import { parseArgs } from 'node:util';
+import { databaseUrl, loadConfig } from '../config';
+import { createDataSource, openDatabase } from '../db/data-source';
+import { createAccount } from '../services/accounts';
+import { replayCommand } from './replay';
+
+const USAGE = `usage: npm run cli -- <command>
+  account create --name NAME
+  migrate
+  replay FILE.json | --workflow-id ID | --query "RuleId='...'"`;
+
+export async function migrate(url: string): Promise<string[]> {
+  const db = await createDataSource(url).initialize();
+  try {
+    const applied = await db.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  const config = loadConfig();
+  if (command === 'migrate') {
+    const applied = await migrate(databaseUrl(config));
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+    return 0;
+  }
+  if (command === 'account' && sub === 'create') {
+    const { values } = parseArgs({ args: rest, options: { name: { type: 'string' } } });
+    if (!values.name?.trim()) throw new Error('account create needs --name NAME');
+    const db = await openDatabase(databaseUrl(config));
+    try {
+      console.log(JSON.stringify(await createAccount(db, values.name.trim())));
+    } finally {
+      await db.destroy();
+    }
+    return 0;
+  }
+  if (command === 'replay') return replayCommand(config, argv.slice(1));
+  console.error(USAGE);
+  return 2;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2))
+    .then((code) => process.exit(code))
+    .catch((err) => {
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    });
+}

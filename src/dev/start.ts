@@ -1,0 +1,128 @@
+/**
+ * `npm start`: the whole system on one machine. Embedded PostgreSQL (unless DATABASE_URL), the Temporal
+ * dev server (unless TEMPORAL_ADDRESS), migrations, the worker and the API, all in this process tree;
+ * SIGINT/SIGTERM stops everything it started.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { databaseUrl, loadConfig, type Config } from '../config';
+import { openDatabase } from '../db/data-source';
+import { AccountEntity } from '../db/entities';
+import { createLogger } from '../logger';
+import { createAccount, type CreatedAccount } from '../services/accounts';
+import { migrate } from '../cli/main';
+import { startApi } from '../api/server';
+import { temporalConnectionOptions } from '../temporal';
+import { createWorker } from '../worker/worker';
+import { startPostgres, startTemporalDevServer, type Service } from './services';
+
+const say = (msg: string) => process.stdout.write(`${msg}\n`);
+
+function persistent(file: string, make: () => string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const value = make();
+  writeFileSync(file, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+async function main() {
+  const t0 = Date.now();
+  let config: Config = loadConfig();
+  const dataDir = path.resolve(config.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const started: Service[] = [];
+  const stopAll = async () => {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+  };
+
+  try {
+    if (!config.DATABASE_URL) {
+      say(`• starting embedded PostgreSQL on 127.0.0.1:${config.EMBEDDED_PG_PORT} (${path.join(dataDir, 'postgres')})`);
+      const pg = await startPostgres({ dataDir, port: config.EMBEDDED_PG_PORT });
+      started.push(pg);
+    }
+    const applied = await migrate(databaseUrl(config));
+    say(`• database migrated${applied.length ? ` (${applied.join(', ')})` : ', up to date'}`);
+
+    let uiUrl = 'the UI of your Temporal cluster';
+    if (!config.TEMPORAL_ADDRESS) {
+      say(`• starting Temporal dev server on 127.0.0.1:${config.TEMPORAL_DEV_PORT} (${path.join(dataDir, 'temporal')})`);
+      const temporal = await startTemporalDevServer({
+        dataDir: path.join(dataDir, 'temporal'),
+        port: config.TEMPORAL_DEV_PORT,
+        uiPort: config.TEMPORAL_DEV_UI_PORT,
+        namespace: config.TEMPORAL_NAMESPACE,
+      });
+      started.push(temporal);
+      uiUrl = temporal.uiUrl!;
+    }
+
+    const adminToken = config.ADMIN_TOKEN ?? persistent(path.join(dataDir, 'admin-token'), () => randomBytes(24).toString('base64url'));
+    config = { ...config, ADMIN_TOKEN: adminToken };
+
+    const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'crm');
+    const db = await openDatabase(databaseUrl(config));
+    started.push({ stop: () => db.destroy() });
+
+    // The dev account's key is kept in the data dir (the database stores only its hash).
+    const devFile = path.join(dataDir, 'dev-account.json');
+    let dev: CreatedAccount | null = existsSync(devFile) ? JSON.parse(readFileSync(devFile, 'utf8')) : null;
+    if (!dev || !(await db.getRepository(AccountEntity).existsBy({ id: dev.id }))) {
+      dev = await createAccount(db, 'Dev account');
+      writeFileSync(devFile, JSON.stringify(dev, null, 2) + '\n', { mode: 0o600 });
+    }
+
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+    const { worker, close } = await createWorker({ config, db, connection });
+    const running = worker.run();
+    started.push({
+      stop: async () => {
+        worker.shutdown();
+        await running;
+        close();
+        await connection.close();
+      },
+    });
+
+    const api = await startApi({ config, db, log, port: config.PORT, host: config.HOST });
+    started.push(api);
+
+    const outbox = [!config.SMTP_URL && 'email', !config.twilio && 'SMS'].filter(Boolean);
+    say('');
+    say(`CRM Automation Engine is up (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    say(`  API          ${api.url}   (docs: ${api.url}/docs)`);
+    say(`  Temporal UI  ${uiUrl}`);
+    say(`  Admin token  ${adminToken}`);
+    say(`  Dev account  ${dev.id}   API key: ${dev.apiKey}`);
+    say(`  Outbox mode  ${outbox.length ? `${outbox.join(' and ')} (GET /outbox shows what would have been sent)` : 'off'}`);
+    say('');
+    say(`  curl -H "Authorization: Bearer ${dev.apiKey}" ${api.url}/rules`);
+    say('Press Ctrl-C to stop.');
+
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+      void running.catch((err) => {
+        say(`worker stopped: ${(err as Error).message}`);
+        resolve();
+      });
+    });
+    say('stopping…');
+    const force = setTimeout(() => process.exit(1), 14_000).unref();
+    await stopAll();
+    clearTimeout(force);
+    say('stopped.');
+    process.exit(0);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+main().catch((err) => {
+  console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,21 @@
+/** Prometheus metrics of the API process (the worker serves its own on WORKER_METRICS_PORT). */
+import client from 'prom-client';
+
+export const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry });
+
+export const metrics = {
+  eventsIngested: new client.Counter({
+    name: 'events_ingested_total',
+    help: 'Events received by POST /events, by outcome (accepted, duplicate, rate_limited)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  }),
+  httpDuration: new client.Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'API request duration',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  }),
+};

@@ -1,0 +1,105 @@
+import type { DataSource } from 'typeorm';
+import { RuleEntity, type RuleRow } from '../db/entities';
+import { ApiError } from '../shared/errors';
+import { newId } from '../shared/ids';
+import { delayMs, type Rule, type RuleBody } from '../shared/schemas';
+import type { MatchedRule } from '../shared/run-types';
+import { paginate, type Page, type PageQuery } from './pagination';
+
+export function toRule(row: RuleRow): Rule {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    enabled: row.enabled,
+    trigger: row.trigger as Rule['trigger'],
+    delay: row.delay as Rule['delay'],
+    conditions: row.conditions as Rule['conditions'],
+    actions: row.actions as Rule['actions'],
+    version: row.version,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function delayText(d: Rule['delay']): string {
+  if (d.value === 0) return 'no delay';
+  return `${d.value} ${d.value === 1 ? d.unit.replace(/s$/, '') : d.unit}`;
+}
+
+export class RuleService {
+  constructor(private readonly db: DataSource) {}
+
+  private get repo() {
+    return this.db.getRepository(RuleEntity);
+  }
+
+  async create(accountId: string, body: RuleBody): Promise<Rule> {
+    const row = this.repo.create({ ...fields(body), id: newId('rule'), accountId, version: 1 });
+    await this.repo.insert(row);
+    return this.get(accountId, row.id);
+  }
+
+  async find(accountId: string, id: string): Promise<Rule | null> {
+    const row = await this.repo.findOneBy({ accountId, id });
+    return row ? toRule(row) : null;
+  }
+
+  async get(accountId: string, id: string): Promise<Rule> {
+    const rule = await this.find(accountId, id);
+    if (!rule) throw ApiError.notFound('rule');
+    return rule;
+  }
+
+  list(accountId: string, filters: { eventName?: string; enabled?: boolean }, page: PageQuery): Promise<Page<Rule>> {
+    const qb = this.repo.createQueryBuilder('r').where('r.account_id = :accountId', { accountId });
+    if (filters.eventName !== undefined) qb.andWhere('r.event_name = :eventName', { eventName: filters.eventName });
+    if (filters.enabled !== undefined) qb.andWhere('r.enabled = :enabled', { enabled: filters.enabled });
+    return paginate(qb, page, toRule);
+  }
+
+  /** Replaces the rule and bumps its version in one statement, so concurrent edits each get a version. */
+  async replace(accountId: string, id: string, body: RuleBody): Promise<Rule> {
+    const result = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ ...fields(body), version: () => 'version + 1', updatedAt: () => 'now()' })
+      .where('account_id = :accountId AND id = :id', { accountId, id })
+      .execute();
+    if (!result.affected) throw ApiError.notFound('rule');
+    return this.get(accountId, id);
+  }
+
+  async delete(accountId: string, id: string): Promise<void> {
+    const result = await this.repo.delete({ accountId, id });
+    if (!result.affected) throw ApiError.notFound('rule');
+  }
+
+  /** The ingest-time lookup (index rules_match). */
+  async enabledForEvent(accountId: string, eventName: string): Promise<MatchedRule[]> {
+    const rows = await this.repo.find({
+      select: { id: true, name: true, version: true, delay: true },
+      where: { accountId, eventName, enabled: true },
+      order: { seq: 'ASC' },
+    });
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      version: r.version,
+      delayMs: delayMs(r.delay as Rule['delay']),
+      delayText: delayText(r.delay as Rule['delay']),
+    }));
+  }
+}
+
+function fields(body: RuleBody) {
+  return {
+    name: body.name,
+    description: body.description ?? null,
+    enabled: body.enabled,
+    trigger: body.trigger,
+    delay: body.delay,
+    conditions: body.conditions as object,
+    actions: body.actions as object[],
+  };
+}

@@ -1,0 +1,108 @@
+/** What flows between the API, the workflows and the activities. Plain data: it is stored in history. */
+
+export interface RunEvent {
+  id: string;
+  name: string;
+  occurredAt: string;
+  /** When the API accepted the event: delays are measured from here. */
+  receivedAt: string;
+  userId?: string;
+  payload: Record<string, unknown>;
+}
+
+export interface EventWorkflowInput {
+  accountId: string;
+  event: RunEvent;
+}
+
+export interface MatchedRule {
+  id: string;
+  name: string;
+  version: number;
+  delayMs: number;
+  delayText: string;
+}
+
+export interface EventWorkflowResult {
+  eventId: string;
+  matchedRules: { ruleId: string; ruleName: string; workflowId: string }[];
+}
+
+export interface RuleRunInput {
+  accountId: string;
+  rule: MatchedRule;
+  event: RunEvent;
+  /** Set on a retry: the failed run this one repeats. */
+  retryOf?: string;
+}
+
+export type RenderedAction =
+  | { index: number; type: 'sms'; to: string; body: string }
+  | { index: number; type: 'email'; to: string; subject: string; text?: string; html?: string }
+  | { index: number; type: 'webhook'; url: string; method: 'POST' | 'PUT' | 'PATCH'; payload: unknown };
+
+export interface UnrenderableAction {
+  index: number;
+  type: 'sms' | 'email' | 'webhook';
+  error: string;
+}
+
+export interface ConditionResult {
+  fact: string;
+  path: string | null;
+  operator: string;
+  value: unknown;
+  factValue: unknown;
+  result: boolean | null;
+}
+
+export type PreparedRun =
+  | { status: 'skipped'; reason: string }
+  | {
+      status: 'ready';
+      ruleVersion: number;
+      ruleName: string;
+      matched: boolean;
+      conditions: ConditionResult[];
+      actions: (RenderedAction | UnrenderableAction)[];
+      userFound: boolean | null;
+    };
+
+/** What a delivery activity gets besides the message. */
+export interface DeliveryContext {
+  accountId: string;
+  workflowId: string;
+  ruleId: string;
+  actionIndex: number;
+  idempotencyKey: string;
+}
+
+export interface DeliveryResult {
+  providerId: string | null;
+  /** outbox when the channel is not configured. */
+  via: 'provider' | 'outbox' | 'ledger';
+  status?: number;
+  /** Which attempt of the activity delivered it. */
+  attempts?: number;
+}
+
+export type RunOutcome = 'sent' | 'conditions_not_met' | 'skipped' | 'failed';
+
+export interface ActionOutcome {
+  index: number;
+  type: string;
+  outcome: 'sent' | 'failed';
+  attempts: number;
+  providerId: string | null;
+  error?: string;
+}
+
+export interface RuleRunResult {
+  outcome: RunOutcome;
+  ruleId: string;
+  ruleVersion: number | null;
+  reason?: string;
+  actions: ActionOutcome[];
+}
+
+export const isRendered = (a: RenderedAction | UnrenderableAction): a is RenderedAction => !('error' in a);

@@ -1,0 +1,90 @@
+/**
+ * `{{fact.path}}` templates: values are substituted, never evaluated. Shared by validation, the dry run
+ * and the activities so that what validates is exactly what renders.
+ */
+import { parsePath, resolveSegments, type PathSegment } from './paths';
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const REFERENCE = /^[A-Za-z_][A-Za-z0-9_]*((\.[A-Za-z_][A-Za-z0-9_-]*)|(\[\d{1,6}\]))*$/;
+
+type Part = string | { fact: string; path: PathSegment[]; source: string };
+
+export class TemplateError extends Error {}
+
+export function parseTemplate(template: string): Part[] {
+  const parts: Part[] = [];
+  let last = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const ref = m[1];
+    if (!REFERENCE.test(ref)) throw new TemplateError(`"{{${ref}}}" is not a value reference such as {{job.number}}`);
+    const dot = ref.search(/[.[]/);
+    const fact = dot === -1 ? ref : ref.slice(0, dot);
+    const path = parsePath('$' + (dot === -1 ? '' : ref.slice(dot)))!;
+    parts.push(template.slice(last, m.index), { fact, path, source: ref });
+    last = m.index + m[0].length;
+  }
+  const rest = template.slice(last);
+  if (rest.includes('{{') || parts.some((p) => typeof p === 'string' && p.includes('{{'))) {
+    throw new TemplateError('unbalanced "{{"');
+  }
+  parts.push(rest);
+  return parts.filter((p) => p !== '');
+}
+
+/** The fact names a template reads, for validation. */
+export function templateFacts(template: string): string[] {
+  return parseTemplate(template).flatMap((p) => (typeof p === 'string' ? [] : [p.fact]));
+}
+
+export function stringify(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+
+export function renderTemplate(
+  template: string,
+  facts: Record<string, unknown>,
+  options: { html?: boolean } = {},
+): string {
+  return parseTemplate(template)
+    .map((p) => {
+      if (typeof p === 'string') return p;
+      const text = stringify(resolveSegments(facts[p.fact], p.path));
+      return options.html ? escapeHtml(text) : text;
+    })
+    .join('');
+}
+
+/**
+ * Renders every string inside a JSON value (webhook payloads). A string that is a single placeholder
+ * keeps the value's own type, so `"{{job.total}}"` sends the number 2500, not "2500".
+ */
+export function renderJson(value: unknown, facts: Record<string, unknown>): unknown {
+  if (typeof value === 'string') {
+    const parts = parseTemplate(value);
+    if (parts.length === 1 && typeof parts[0] !== 'string') {
+      const v = resolveSegments(facts[parts[0].fact], parts[0].path);
+      return v === undefined ? null : v;
+    }
+    return renderTemplate(value, facts);
+  }
+  if (Array.isArray(value)) return value.map((v) => renderJson(v, facts));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderJson(v, facts)]));
+  }
+  return value;
+}
+
+/** Every template string inside a JSON value, for validation. */
+export function jsonStrings(value: unknown, at = ''): { path: string; text: string }[] {
+  if (typeof value === 'string') return [{ path: at, text: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => jsonStrings(v, `${at}[${i}]`));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => jsonStrings(v, at ? `${at}.${k}` : k));
+  }
+  return [];
+}

@@ -1,0 +1,2 @@
+export { eventWorkflow } from './event';
+export { ruleRunWorkflow } from './rule-run';

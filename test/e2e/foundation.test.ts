@@ -1,0 +1,124 @@
+import { Client } from 'pg';
+import { createDataSource } from '../../src/db/data-source';
+import { migrate } from '../../src/cli/main';
+import { loadConfig, ConfigError } from '../../src/config';
+import { startApi } from '../../src/api/server';
+import { createLogger } from '../../src/logger';
+import { startStack, HttpClient, type Stack } from '../helpers/stack';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('accounts and auth', () => {
+  test('POST /accounts with the admin token creates an account whose key works', async () => {
+    const res = await new HttpClient(stack.url, stack.adminToken).post('/accounts', { name: 'Acme Plumbing' });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^acc_/),
+      name: 'Acme Plumbing',
+      apiKey: expect.stringMatching(/^crm_/),
+      webhookSecret: expect.stringMatching(/^whsec_/),
+    });
+    const stored = await stack.db.query('SELECT api_key_hash FROM accounts WHERE id = $1', [res.body.id]);
+    expect(stored[0].api_key_hash).not.toContain(res.body.apiKey);
+    const authed = await new HttpClient(stack.url, res.body.apiKey).post('/events', { name: 'job.created', payload: {} });
+    expect(authed.status).toBe(202);
+  });
+
+  test.each([
+    ['no token', undefined],
+    ['a wrong token', 'not-the-admin-token-at-all'],
+  ])('POST /accounts with %s is 401 with the JSON error body', async (_what, token) => {
+    const res = await new HttpClient(stack.url, token).post('/accounts', { name: 'x' });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toMatchObject({ code: 'unauthorized', message: expect.any(String) });
+  });
+
+  test('POST /accounts validates the name', async () => {
+    const res = await new HttpClient(stack.url, stack.adminToken).post('/accounts', { name: '' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].path).toBe('name');
+  });
+
+  test('account routes need a valid API key', async () => {
+    expect((await stack.anonymous.post('/events', { name: 'a.b', payload: {} })).status).toBe(401);
+    const wrong = await new HttpClient(stack.url, 'crm_wrong').post('/events', { name: 'a.b', payload: {} });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe('unauthorized');
+  });
+});
+
+describe('HTTP basics', () => {
+  test('healthz and readyz answer 200 when everything is up', async () => {
+    expect((await stack.anonymous.get('/healthz')).status).toBe(200);
+    const ready = await stack.anonymous.get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ database: 'ok', temporal: 'ok' });
+  });
+
+  test('malformed JSON is 400, an oversized body 413, an unknown route 404 — all JSON', async () => {
+    const acct = await stack.account();
+    const bad = await acct.request('POST', '/events', '{"name":', { 'Content-Type': 'application/json' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_json');
+    const huge = await acct.request('POST', '/events', JSON.stringify({ name: 'a.b', payload: { x: 'y'.repeat(2_000_000) } }));
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.code).toBe('body_too_large');
+    const missing = await stack.anonymous.get('/no/such/route');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('not_found');
+  });
+});
+
+describe('readiness with the database down', () => {
+  test('readyz is 503 naming the database', async () => {
+    // A second API on an unreachable database: the running stack stays intact.
+    const db = createDataSource('postgres://postgres:postgres@127.0.0.1:1/nothing');
+    const api = await startApi({ config: stack.config, db, log: createLogger('silent', 't'), port: 0 });
+    try {
+      const res = await new HttpClient(api.url).get('/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body.error.message).toContain('database');
+      expect(res.body.checks.temporal).toBe('ok');
+    } finally {
+      await api.stop();
+    }
+  });
+});
+
+describe('migrations', () => {
+  test('an empty database migrates up from zero, and a second run is a no-op', async () => {
+    const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL!.replace(/\/crm$/, '/postgres') });
+    await admin.connect();
+    const name = `migrate_${Date.now()}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    try {
+      const url = process.env.TEST_DATABASE_URL!.replace(/\/crm$/, `/${name}`);
+      expect(await migrate(url)).toEqual(['Init1732200000000']);
+      expect(await migrate(url)).toEqual([]);
+      const db = await createDataSource(url).initialize();
+      const tables = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
+      await db.destroy();
+      expect(tables.map((t: { table_name: string }) => t.table_name)).toEqual(
+        expect.arrayContaining(['accounts', 'deliveries', 'email_templates', 'outbox_messages', 'rules', 'users']),
+      );
+    } finally {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});
+
+describe('configuration', () => {
+  test('a bad value is refused with the variable named', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ TWILIO_ACCOUNT_SID: 'AC1' })).toThrow(/TWILIO_AUTH_TOKEN/);
+    expect(loadConfig({}).TEMPORAL_TASK_QUEUE).toBe('crm-automation');
+  });
+});
