@@ -6,7 +6,12 @@ import { temporalAddress, type Config } from './config';
 export function temporalConnectionOptions(config: Config) {
   const tls =
     config.TEMPORAL_TLS_CERT && config.TEMPORAL_TLS_KEY
-      ? { clientCertPair: { crt: readFileSync(config.TEMPORAL_TLS_CERT), key: readFileSync(config.TEMPORAL_TLS_KEY) } }
+      ? {
+          clientCertPair: {
+            crt: readFileSync(config.TEMPORAL_TLS_CERT),
+            key: readFileSync(config.TEMPORAL_TLS_KEY),
+          },
+        }
       : config.TEMPORAL_API_KEY
         ? true
         : undefined;

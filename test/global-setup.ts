@@ -33,7 +33,11 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEST_DATABASE_URL = process.env.DATABASE_URL;
   }
   if (!process.env.TEMPORAL_ADDRESS) {
-    const temporal = await startTemporalDevServer({ dataDir: path.join(dir, 'temporal'), port: await freePort(), headless: true });
+    const temporal = await startTemporalDevServer({
+      dataDir: path.join(dir, 'temporal'),
+      port: await freePort(),
+      headless: true,
+    });
     services.push(temporal);
     process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
   } else {

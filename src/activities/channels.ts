@@ -45,10 +45,18 @@ function attempt(): number {
 }
 
 export function permanent(message: string, info: FailureInfo = {}): ApplicationFailure {
-  return ApplicationFailure.create({ message, type: FAILURE_TYPES.permanent, nonRetryable: true, details: [{ ...info, attempt: attempt() }] });
+  return ApplicationFailure.create({
+    message,
+    type: FAILURE_TYPES.permanent,
+    nonRetryable: true,
+    details: [{ ...info, attempt: attempt() }],
+  });
 }
 
-export function transient(message: string, info: FailureInfo & { retryAfterMs?: number } = {}): ApplicationFailure {
+export function transient(
+  message: string,
+  info: FailureInfo & { retryAfterMs?: number } = {},
+): ApplicationFailure {
   const { retryAfterMs, ...rest } = info;
   return ApplicationFailure.create({
     message,
@@ -66,13 +74,17 @@ export function retryAfterMs(header: unknown): number | undefined {
   return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 10 * 60_000) : undefined;
 }
 
-const snippet = (data: unknown) => (typeof data === 'string' ? data : JSON.stringify(data ?? '')).slice(0, 1024);
+const snippet = (data: unknown) =>
+  (typeof data === 'string' ? data : JSON.stringify(data ?? '')).slice(0, 1024);
 
 /** What an HTTP provider's status means for a retry. */
 function classifyHttp(what: string, res: AxiosResponse): ApplicationFailure {
   const info = { status: res.status, body: snippet(res.data) };
   if (res.status === 408 || res.status === 429 || res.status >= 500) {
-    return transient(`${what} answered ${res.status}`, { ...info, retryAfterMs: retryAfterMs(res.headers['retry-after']) });
+    return transient(`${what} answered ${res.status}`, {
+      ...info,
+      retryAfterMs: retryAfterMs(res.headers['retry-after']),
+    });
   }
   return permanent(`${what} answered ${res.status}`, info);
 }
@@ -97,12 +109,17 @@ function safeLookup(allow: readonly string[]): LookupFunction {
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       const list = addresses as dns.LookupAddress[];
-      const bad = list.find((a) => isInternalAddress(a.address) && !isAllowed(hostname, allow) && !isAllowed(a.address, allow));
+      const bad = list.find(
+        (a) => isInternalAddress(a.address) && !isAllowed(hostname, allow) && !isAllowed(a.address, allow),
+      );
       if (bad) {
-        const refused = Object.assign(new Error(`${hostname} resolves to internal address ${bad.address}`), { code: 'EINTERNALADDRESS' });
+        const refused = Object.assign(new Error(`${hostname} resolves to internal address ${bad.address}`), {
+          code: 'EINTERNALADDRESS',
+        });
         return callback(refused, '', 0);
       }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+      if ((options as { all?: boolean }).all)
+        return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
       callback(null, list[0].address, list[0].family);
     });
   };
@@ -125,13 +142,25 @@ export function createChannelActivities({ db, config, mailer }: ChannelDeps) {
     return secret;
   }
 
-  async function toOutbox(ctx: DeliveryContext, channel: string, m: Record<string, unknown>): Promise<DeliveryResult> {
+  async function toOutbox(
+    ctx: DeliveryContext,
+    channel: string,
+    m: Record<string, unknown>,
+  ): Promise<DeliveryResult> {
     const id = newId('msg');
     await db
       .getRepository(OutboxEntity)
       .createQueryBuilder()
       .insert()
-      .values({ id, accountId: ctx.accountId, channel, workflowId: ctx.workflowId, ruleId: ctx.ruleId, idempotencyKey: ctx.idempotencyKey, ...m })
+      .values({
+        id,
+        accountId: ctx.accountId,
+        channel,
+        workflowId: ctx.workflowId,
+        ruleId: ctx.ruleId,
+        idempotencyKey: ctx.idempotencyKey,
+        ...m,
+      })
       .orIgnore()
       .execute();
     return { providerId: id, via: 'outbox' };
@@ -169,11 +198,15 @@ export function createChannelActivities({ db, config, mailer }: ChannelDeps) {
             signal: Context.current().cancellationSignal,
           });
         } catch (err) {
-          if ((err as { code?: string }).code === 'EINTERNALADDRESS') throw permanent(`webhook target refused: ${(err as Error).message}`);
+          if ((err as { code?: string }).code === 'EINTERNALADDRESS')
+            throw permanent(`webhook target refused: ${(err as Error).message}`);
           throw classifyNetwork('webhook', err);
         }
         if (res.status >= 300 && res.status < 400) {
-          throw permanent(`webhook answered ${res.status} redirect to ${String(res.headers.location ?? '?')}; redirects are not followed`, { status: res.status });
+          throw permanent(
+            `webhook answered ${res.status} redirect to ${String(res.headers.location ?? '?')}; redirects are not followed`,
+            { status: res.status },
+          );
         }
         if (res.status >= 300) throw classifyHttp('webhook', res);
         return { providerId: null, via: 'provider', status: res.status };
@@ -205,14 +238,23 @@ export function createChannelActivities({ db, config, mailer }: ChannelDeps) {
           const failure = classifyHttp(`Twilio${code ? ` error ${code}` : ''}`, res);
           throw failure;
         }
-        return { providerId: String((res.data as { sid?: string }).sid ?? ''), via: 'provider', status: res.status };
+        return {
+          providerId: String((res.data as { sid?: string }).sid ?? ''),
+          via: 'provider',
+          status: res.status,
+        };
       });
     },
 
     async sendEmail(ctx: DeliveryContext, message: Email): Promise<DeliveryResult> {
       return once(ctx, 'email', async () => {
         if (!mailer) {
-          return toOutbox(ctx, 'email', { recipient: message.to, subject: message.subject, body: message.text ?? null, html: message.html ?? null });
+          return toOutbox(ctx, 'email', {
+            recipient: message.to,
+            subject: message.subject,
+            body: message.text ?? null,
+            html: message.html ?? null,
+          });
         }
         try {
           const info = await mailer.sendMail({

@@ -7,7 +7,9 @@ export function createRuleActivities(db: DataSource) {
   const rules = new RuleService(db);
   return {
     /** The account's enabled rules for this event name (one indexed query). */
-    async findRulesForEvent(input: Pick<EventWorkflowInput, 'accountId'> & { eventName: string }): Promise<MatchedRule[]> {
+    async findRulesForEvent(
+      input: Pick<EventWorkflowInput, 'accountId'> & { eventName: string },
+    ): Promise<MatchedRule[]> {
       return rules.enabledForEvent(input.accountId, input.eventName);
     },
 
@@ -16,12 +18,17 @@ export function createRuleActivities(db: DataSource) {
      * actions. Evaluation runs here rather than in workflow code so that its answer is recorded in
      * history: a json-rules-engine upgrade can then never change how a run in flight replays.
      */
-    async prepareRun(input: Pick<RuleRunInput, 'accountId' | 'event'> & { ruleId: string }): Promise<PreparedRun> {
+    async prepareRun(
+      input: Pick<RuleRunInput, 'accountId' | 'event'> & { ruleId: string },
+    ): Promise<PreparedRun> {
       const rule = await rules.find(input.accountId, input.ruleId);
       if (!rule) return { status: 'skipped', reason: 'rule was deleted during the delay' };
       if (!rule.enabled) return { status: 'skipped', reason: `rule was disabled (version ${rule.version})` };
       if (!('eventName' in rule.trigger) || rule.trigger.eventName !== input.event.name) {
-        return { status: 'skipped', reason: `rule no longer triggers on ${input.event.name} (version ${rule.version})` };
+        return {
+          status: 'skipped',
+          reason: `rule no longer triggers on ${input.event.name} (version ${rule.version})`,
+        };
       }
       const plan = await planRun(db, input.accountId, rule, input.event);
       return {

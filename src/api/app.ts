@@ -8,6 +8,12 @@ import type { ApiDeps } from './deps';
 import { accountRoutes } from './routes/accounts';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { executionsRoutes } from './routes/executions';
+import { outboxRoutes } from './routes/outbox';
+import { rulesRoutes } from './routes/rules';
+import { templatesRoutes } from './routes/templates';
+import { usersRoutes } from './routes/users';
+import { buildOpenApi } from './openapi';
 
 export const BODY_LIMIT = '1mb';
 const ACCOUNT_SCOPED = ['/rules', '/users', '/templates', '/events', '/executions', '/outbox'];
@@ -17,8 +23,10 @@ const errorHandler =
   (err, req, res, _next) => {
     let e: ApiError;
     if (err instanceof ApiError) e = err;
-    else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'invalid_json', 'request body is not valid JSON');
-    else if (err?.type === 'entity.too.large') e = new ApiError(413, 'body_too_large', `request body is larger than ${BODY_LIMIT}`);
+    else if (err?.type === 'entity.parse.failed')
+      e = new ApiError(400, 'invalid_json', 'request body is not valid JSON');
+    else if (err?.type === 'entity.too.large')
+      e = new ApiError(413, 'body_too_large', `request body is larger than ${BODY_LIMIT}`);
     else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {
       e = new ApiError(415, 'unsupported_encoding', 'request body encoding is not supported');
     } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
@@ -28,7 +36,10 @@ const errorHandler =
       deps.log.error({ err, reqId: req.id }, 'unhandled error');
       e = new ApiError(500, 'internal', 'internal error');
     }
-    res.set(e.headers).status(e.status).json({ error: { code: e.code, message: e.message, details: e.details } });
+    res
+      .set(e.headers)
+      .status(e.status)
+      .json({ error: { code: e.code, message: e.message, details: e.details } });
   };
 
 export function createApp(deps: ApiDeps): Express {
@@ -56,13 +67,22 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
   // Anything but JSON on a write is refused clearly rather than read as an empty body.
   app.use((req, _res, next) => {
-    if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.headers['content-length'] !== '0' && req.body === undefined && req.headers['content-type']) {
+    if (
+      ['POST', 'PUT', 'PATCH'].includes(req.method) &&
+      req.headers['content-length'] !== '0' &&
+      req.body === undefined &&
+      req.headers['content-type']
+    ) {
       throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json');
     }
     next();
   });
 
   app.use(healthRoutes(deps));
+  const openapi = buildOpenApi();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
   app.get('/metrics', async (_req, res) => {
     let text = await registry.metrics();
     for (const url of deps.extraMetricsUrls ?? []) {
@@ -77,6 +97,11 @@ export function createApp(deps: ApiDeps): Express {
   // Everything under these prefixes is scoped to the API key's account.
   app.use(ACCOUNT_SCOPED, requireAccount(deps.db));
   app.use(eventRoutes(deps));
+  app.use(rulesRoutes(deps));
+  app.use(usersRoutes(deps));
+  app.use(templatesRoutes(deps));
+  app.use(executionsRoutes(deps));
+  app.use(outboxRoutes(deps));
 
   app.use((req) => {
     throw new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`);

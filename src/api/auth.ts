@@ -35,7 +35,8 @@ export function requireAccount(db: DataSource) {
 
 export function requireAdmin(adminToken: string | undefined) {
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (!adminToken) throw new ApiError(401, 'unauthorized', 'account creation is disabled: ADMIN_TOKEN is not set');
+    if (!adminToken)
+      throw new ApiError(401, 'unauthorized', 'account creation is disabled: ADMIN_TOKEN is not set');
     const given = Buffer.from(bearer(req) ?? '');
     const wanted = Buffer.from(adminToken);
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {

@@ -183,4 +183,11 @@ export const OutboxEntity = new EntitySchema<OutboxMessage>({
   },
 });
 
-export const ENTITIES = [AccountEntity, UserEntity, RuleEntity, EmailTemplateEntity, DeliveryEntity, OutboxEntity];
+export const ENTITIES = [
+  AccountEntity,
+  UserEntity,
+  RuleEntity,
+  EmailTemplateEntity,
+  DeliveryEntity,
+  OutboxEntity,
+];

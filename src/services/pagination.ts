@@ -25,10 +25,14 @@ export async function paginate<E extends ObjectLiteral & { seq: string }, T>(
   const alias = qb.alias;
   if (page.cursor !== undefined) {
     const after = Buffer.from(page.cursor, 'base64url').toString();
-    if (!/^\d{1,19}$/.test(after)) throw new ApiError(400, 'invalid_cursor', 'cursor is not one this API returned');
+    if (!/^\d{1,19}$/.test(after))
+      throw new ApiError(400, 'invalid_cursor', 'cursor is not one this API returned');
     qb.andWhere(`${alias}.seq > :after`, { after });
   }
-  const rows = await qb.orderBy(`${alias}.seq`, 'ASC').take(page.limit + 1).getMany();
+  const rows = await qb
+    .orderBy(`${alias}.seq`, 'ASC')
+    .take(page.limit + 1)
+    .getMany();
   const more = rows.length > page.limit;
   const items = rows.slice(0, page.limit);
   return {

@@ -39,7 +39,11 @@ export function userFact(u: User) {
   };
 }
 
-export async function findUser(db: DataSource, accountId: string, idOrExternalId: string): Promise<User | null> {
+export async function findUser(
+  db: DataSource,
+  accountId: string,
+  idOrExternalId: string,
+): Promise<User | null> {
   return db
     .getRepository(UserEntity)
     .createQueryBuilder('u')
@@ -50,17 +54,28 @@ export async function findUser(db: DataSource, accountId: string, idOrExternalId
 }
 
 /** The facts a rule sees: the payload's top-level keys, plus `event` and `user`. */
-export function buildFacts(event: PlanEvent, user: ReturnType<typeof userFact> | null): Record<string, unknown> {
+export function buildFacts(
+  event: PlanEvent,
+  user: ReturnType<typeof userFact> | null,
+): Record<string, unknown> {
   return {
     ...event.payload,
-    event: { id: event.id ?? null, name: event.name, occurredAt: event.occurredAt ?? null, userId: event.userId ?? null },
+    event: {
+      id: event.id ?? null,
+      name: event.name,
+      occurredAt: event.occurredAt ?? null,
+      userId: event.userId ?? null,
+    },
     user,
   };
 }
 
 function resolveRecipient(r: Recipient, facts: Record<string, unknown>): string {
   if (typeof r === 'string') return r;
-  const value = r.source === 'fact' ? resolvePath(facts[r.fact], r.path) : (facts.user as Record<string, unknown> | null)?.[r.field];
+  const value =
+    r.source === 'fact'
+      ? resolvePath(facts[r.fact], r.path)
+      : (facts.user as Record<string, unknown> | null)?.[r.field];
   return stringify(value);
 }
 
@@ -69,7 +84,10 @@ class RenderError extends Error {}
 function checkRecipient(value: string, kind: 'phone' | 'email'): string {
   if (!value) throw new RenderError(`recipient is empty for this event`);
   const ok = (kind === 'phone' ? phoneSchema : emailSchema).safeParse(value).success;
-  if (!ok) throw new RenderError(`recipient "${value}" is not a valid ${kind === 'phone' ? 'E.164 phone number' : 'email address'}`);
+  if (!ok)
+    throw new RenderError(
+      `recipient "${value}" is not a valid ${kind === 'phone' ? 'E.164 phone number' : 'email address'}`,
+    );
   return value;
 }
 
@@ -117,7 +135,12 @@ async function renderAction(
   }
 }
 
-export async function planRun(db: DataSource, accountId: string, rule: Rule, event: PlanEvent): Promise<Plan> {
+export async function planRun(
+  db: DataSource,
+  accountId: string,
+  rule: Rule,
+  event: PlanEvent,
+): Promise<Plan> {
   const user = event.userId ? await findUser(db, accountId, event.userId) : null;
   const facts = buildFacts(event, user ? userFact(user) : null);
   const evaluation = await evaluateConditions(rule.conditions, facts);

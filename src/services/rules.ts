@@ -51,9 +51,14 @@ export class RuleService {
     return rule;
   }
 
-  list(accountId: string, filters: { eventName?: string; enabled?: boolean }, page: PageQuery): Promise<Page<Rule>> {
+  list(
+    accountId: string,
+    filters: { eventName?: string; enabled?: boolean },
+    page: PageQuery,
+  ): Promise<Page<Rule>> {
     const qb = this.repo.createQueryBuilder('r').where('r.account_id = :accountId', { accountId });
-    if (filters.eventName !== undefined) qb.andWhere('r.event_name = :eventName', { eventName: filters.eventName });
+    if (filters.eventName !== undefined)
+      qb.andWhere('r.event_name = :eventName', { eventName: filters.eventName });
     if (filters.enabled !== undefined) qb.andWhere('r.enabled = :enabled', { enabled: filters.enabled });
     return paginate(qb, page, toRule);
   }

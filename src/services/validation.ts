@@ -39,7 +39,10 @@ export async function ruleProblems(rule: RuleBody, ctx: RuleContext): Promise<Er
         .getRepository(EmailTemplateEntity)
         .existsBy({ accountId: ctx.accountId, id: action.params.templateId });
       if (!exists) {
-        problems.push({ path: `actions[${i}].params.templateId`, message: `no template "${action.params.templateId}"` });
+        problems.push({
+          path: `actions[${i}].params.templateId`,
+          message: `no template "${action.params.templateId}"`,
+        });
       }
     }
   }
@@ -48,7 +51,9 @@ export async function ruleProblems(rule: RuleBody, ctx: RuleContext): Promise<Er
 
 export async function validateRule(input: unknown, ctx: RuleContext): Promise<RuleBody> {
   if (input && typeof input === 'object' && 'accountId' in input) {
-    throw ApiError.validation([{ path: 'accountId', message: 'comes from the API key and must not be sent' }]);
+    throw ApiError.validation([
+      { path: 'accountId', message: 'comes from the API key and must not be sent' },
+    ]);
   }
   const rule = parseOrThrow(ruleBodySchema, input);
   const problems = await ruleProblems(rule, ctx);

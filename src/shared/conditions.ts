@@ -50,7 +50,10 @@ function collect(node: EvaluatedNode, out: ConditionTrace[]): void {
   }
 }
 
-export async function evaluateConditions(tree: ConditionTree, facts: Record<string, unknown>): Promise<Evaluation> {
+export async function evaluateConditions(
+  tree: ConditionTree,
+  facts: Record<string, unknown>,
+): Promise<Evaluation> {
   const engine = new Engine([], {
     allowUndefinedFacts: true,
     allowUndefinedConditions: false,

@@ -16,7 +16,12 @@ export class ApiError extends Error {
   }
 
   static validation(details: ErrorDetail[]): ApiError {
-    return new ApiError(400, 'validation_failed', details.map((d) => `${d.path}: ${d.message}`).join('; '), details);
+    return new ApiError(
+      400,
+      'validation_failed',
+      details.map((d) => `${d.path}: ${d.message}`).join('; '),
+      details,
+    );
   }
 
   static notFound(what: string): ApiError {

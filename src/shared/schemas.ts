@@ -27,11 +27,10 @@ const UNIT_MS = { seconds: 1000, minutes: 60_000, hours: 3_600_000, days: 86_400
 export const MAX_DELAY_MS = 365 * UNIT_MS.days;
 export const MAX_CONDITION_DEPTH = 5;
 
-export const delayMs = (d: { value: number; unit: (typeof DELAY_UNITS)[number] }) => d.value * UNIT_MS[d.unit];
+export const delayMs = (d: { value: number; unit: (typeof DELAY_UNITS)[number] }) =>
+  d.value * UNIT_MS[d.unit];
 
-const factName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a fact name such as job or user');
+const factName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a fact name such as job or user');
 const safePath = z
   .string()
   .max(256)
@@ -106,7 +105,10 @@ const smsAction = z
   .object({
     type: z.literal('sms'),
     params: z
-      .object({ recipient: z.union([phoneSchema, recipientRef]), message: template(1600).pipe(z.string().min(1)) })
+      .object({
+        recipient: z.union([phoneSchema, recipientRef]),
+        message: template(1600).pipe(z.string().min(1)),
+      })
       .strict(),
   })
   .strict();
@@ -128,7 +130,11 @@ const emailAction = z
           ctx.addIssue({ code: 'custom', path: ['subject'], message: 'required unless templateId is given' });
         }
         if (!p.templateId && !p.text && !p.html) {
-          ctx.addIssue({ code: 'custom', path: ['text'], message: 'text or html required unless templateId is given' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['text'],
+            message: 'text or html required unless templateId is given',
+          });
         }
       }),
   })
@@ -139,9 +145,7 @@ const webhookAction = z
     type: z.literal('webhook'),
     params: z
       .object({
-        url: z
-          .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-          .max(2048),
+        url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
         method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
         payload: z.record(z.string(), z.unknown()).default({}),
       })
@@ -151,7 +155,11 @@ const webhookAction = z
           try {
             parseTemplate(s.text);
           } catch (err) {
-            ctx.addIssue({ code: 'custom', path: s.path.split('.'), message: `template does not parse: ${(err as Error).message}` });
+            ctx.addIssue({
+              code: 'custom',
+              path: s.path.split('.'),
+              message: `template does not parse: ${(err as Error).message}`,
+            });
           }
         }
       }),
@@ -177,8 +185,17 @@ export function isTimeZone(tz: string): boolean {
 }
 
 export const triggerSchema = z.union([
-  z.object({ eventName: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i, 'must be a dotted event name such as job.created').max(200) }).strict(),
-  z.object({ schedule: z.object({ cron: cronExpression, timezone: timezone.default('UTC') }).strict() }).strict(),
+  z
+    .object({
+      eventName: z
+        .string()
+        .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i, 'must be a dotted event name such as job.created')
+        .max(200),
+    })
+    .strict(),
+  z
+    .object({ schedule: z.object({ cron: cronExpression, timezone: timezone.default('UTC') }).strict() })
+    .strict(),
 ]);
 
 export const delaySchema = z
@@ -208,7 +225,11 @@ export const ruleBodySchema = z
   .strict()
   .superRefine((rule, ctx) => {
     if (conditionDepth(rule.conditions) > MAX_CONDITION_DEPTH) {
-      ctx.addIssue({ code: 'custom', path: ['conditions'], message: `nesting deeper than ${MAX_CONDITION_DEPTH}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conditions'],
+        message: `nesting deeper than ${MAX_CONDITION_DEPTH}`,
+      });
     }
   });
 
@@ -263,7 +284,10 @@ export const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const eventSchema = z
   .object({
     id: z.string().regex(EVENT_ID, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional(),
-    name: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i, 'must be a dotted event name such as job.created').max(200),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i, 'must be a dotted event name such as job.created')
+      .max(200),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
     userId: z.string().min(1).max(200).optional(),
     payload: z.record(z.string(), z.unknown()),
@@ -271,15 +295,19 @@ export const eventSchema = z
   .strict();
 export type EventInput = z.infer<typeof eventSchema>;
 
-export const dryRunSchema = z.object({ event: eventSchema.omit({ id: true }).extend({ id: z.string().max(128).optional() }) }).strict();
+export const dryRunSchema = z
+  .object({ event: eventSchema.omit({ id: true }).extend({ id: z.string().max(128).optional() }) })
+  .strict();
 
 /** Fact names a rule reads, so validation can reject references to facts that can never exist. */
 export function ruleTemplateFacts(actions: Action[]): string[] {
   const out: string[] = [];
   for (const a of actions) {
     if (a.type === 'sms') out.push(...templateFacts(a.params.message));
-    if (a.type === 'email') for (const t of [a.params.subject, a.params.text, a.params.html]) if (t) out.push(...templateFacts(t));
-    if (a.type === 'webhook') for (const s of jsonStrings(a.params.payload)) out.push(...templateFacts(s.text));
+    if (a.type === 'email')
+      for (const t of [a.params.subject, a.params.text, a.params.html]) if (t) out.push(...templateFacts(t));
+    if (a.type === 'webhook')
+      for (const s of jsonStrings(a.params.payload)) out.push(...templateFacts(s.text));
   }
   return out;
 }

@@ -16,7 +16,8 @@ export function parseTemplate(template: string): Part[] {
   let last = 0;
   for (const m of template.matchAll(PLACEHOLDER)) {
     const ref = m[1];
-    if (!REFERENCE.test(ref)) throw new TemplateError(`"{{${ref}}}" is not a value reference such as {{job.number}}`);
+    if (!REFERENCE.test(ref))
+      throw new TemplateError(`"{{${ref}}}" is not a value reference such as {{job.number}}`);
     const dot = ref.search(/[.[]/);
     const fact = dot === -1 ? ref : ref.slice(0, dot);
     const path = parsePath('$' + (dot === -1 ? '' : ref.slice(dot)))!;
@@ -42,7 +43,13 @@ export function stringify(value: unknown): string {
   return String(value);
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 
 export function renderTemplate(

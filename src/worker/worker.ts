@@ -25,10 +25,18 @@ export interface WorkerDeps {
   options?: Partial<WorkerOptions>;
 }
 
-export async function createWorker({ config, db, connection, taskQueue, workflowBundle, options }: WorkerDeps) {
+export async function createWorker({
+  config,
+  db,
+  connection,
+  taskQueue,
+  workflowBundle,
+  options,
+}: WorkerDeps) {
   const mailer = createMailer(config);
   const bundle =
-    workflowBundle ?? (existsSync(PREBUILT_BUNDLE) && !__filename.endsWith('.ts') ? { codePath: PREBUILT_BUNDLE } : undefined);
+    workflowBundle ??
+    (existsSync(PREBUILT_BUNDLE) && !__filename.endsWith('.ts') ? { codePath: PREBUILT_BUNDLE } : undefined);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

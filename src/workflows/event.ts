@@ -39,7 +39,9 @@ export async function eventWorkflow(input: EventWorkflowInput): Promise<EventWor
     }),
   );
   setCurrentDetails(
-    matchedRules.length ? `Started ${matchedRules.length} rule run(s).` : `No enabled rule for ${event.name}.`,
+    matchedRules.length
+      ? `Started ${matchedRules.length} rule run(s).`
+      : `No enabled rule for ${event.name}.`,
   );
   return { eventId: event.id, matchedRules };
 }

@@ -15,7 +15,13 @@ import {
 import type { Activities } from '../activities';
 import { FAILURE_TYPES } from '../shared/constants';
 import { maskRecipient, urlHost } from '../shared/mask';
-import type { ActionOutcome, DeliveryResult, RenderedAction, RuleRunInput, RuleRunResult } from '../shared/run-types';
+import type {
+  ActionOutcome,
+  DeliveryResult,
+  RenderedAction,
+  RuleRunInput,
+  RuleRunResult,
+} from '../shared/run-types';
 import { isRendered } from '../shared/run-types';
 
 const { prepareRun } = proxyActivities<Activities>({
@@ -69,7 +75,10 @@ function deliver(input: RuleRunInput, action: RenderedAction): Promise<DeliveryR
 
 function failureOf(err: unknown): { message: string; attempts: number } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as { attempt?: number } | undefined) : undefined;
+  const details =
+    cause instanceof ApplicationFailure
+      ? (cause.details?.[0] as { attempt?: number } | undefined)
+      : undefined;
   return { message: cause instanceof Error ? cause.message : String(cause), attempts: details?.attempt ?? 1 };
 }
 
@@ -78,7 +87,9 @@ export async function ruleRunWorkflow(input: RuleRunInput): Promise<RuleRunResul
   // The delay is measured from ingest, not from when this run happened to start.
   const wait = rule.delayMs - (Date.now() - Date.parse(event.receivedAt));
   if (wait > 0) {
-    setCurrentDetails(`Waiting ${rule.delayText} after ${event.name} (event ${event.id}), then checking rule ${rule.name}.`);
+    setCurrentDetails(
+      `Waiting ${rule.delayText} after ${event.name} (event ${event.id}), then checking rule ${rule.name}.`,
+    );
     await sleep(wait, { summary: `wait ${rule.delayText}` });
   }
 
@@ -89,7 +100,8 @@ export async function ruleRunWorkflow(input: RuleRunInput): Promise<RuleRunResul
     setCurrentDetails(`Skipped: ${prepared.reason}`);
     return { outcome: 'skipped', ruleId: rule.id, ruleVersion: null, reason: prepared.reason, actions: [] };
   }
-  if (prepared.ruleVersion !== rule.version) upsertMemo({ ruleName: prepared.ruleName, ruleVersion: prepared.ruleVersion });
+  if (prepared.ruleVersion !== rule.version)
+    upsertMemo({ ruleName: prepared.ruleName, ruleVersion: prepared.ruleVersion });
   if (!prepared.matched) {
     setCurrentDetails('Conditions not met: nothing sent.');
     return { outcome: 'conditions_not_met', ruleId: rule.id, ruleVersion: prepared.ruleVersion, actions: [] };
@@ -100,20 +112,45 @@ export async function ruleRunWorkflow(input: RuleRunInput): Promise<RuleRunResul
   const actions: ActionOutcome[] = await Promise.all(
     prepared.actions.map(async (action): Promise<ActionOutcome> => {
       if (!isRendered(action)) {
-        return { index: action.index, type: action.type, outcome: 'failed', attempts: 0, providerId: null, error: action.error };
+        return {
+          index: action.index,
+          type: action.type,
+          outcome: 'failed',
+          attempts: 0,
+          providerId: null,
+          error: action.error,
+        };
       }
       try {
         const r = await deliver(input, action);
-        return { index: action.index, type: action.type, outcome: 'sent', attempts: r.attempts ?? 1, providerId: r.providerId };
+        return {
+          index: action.index,
+          type: action.type,
+          outcome: 'sent',
+          attempts: r.attempts ?? 1,
+          providerId: r.providerId,
+        };
       } catch (err) {
         const f = failureOf(err);
-        return { index: action.index, type: action.type, outcome: 'failed', attempts: f.attempts, providerId: null, error: f.message };
+        return {
+          index: action.index,
+          type: action.type,
+          outcome: 'failed',
+          attempts: f.attempts,
+          providerId: null,
+          error: f.message,
+        };
       }
     }),
   );
 
   const failed = actions.filter((a) => a.outcome === 'failed');
-  const result: RuleRunResult = { outcome: failed.length ? 'failed' : 'sent', ruleId: rule.id, ruleVersion: prepared.ruleVersion, actions };
+  const result: RuleRunResult = {
+    outcome: failed.length ? 'failed' : 'sent',
+    ruleId: rule.id,
+    ruleVersion: prepared.ruleVersion,
+    actions,
+  };
   if (failed.length) {
     setCurrentDetails(`Failed: ${failed.map((a) => `action ${a.index}: ${a.error}`).join('; ')}`);
     // Failing the run makes it show as failed in the Temporal UI; the summary travels in the details.

@@ -16,7 +16,9 @@ afterAll(async () => {
 
 describe('accounts and auth', () => {
   test('POST /accounts with the admin token creates an account whose key works', async () => {
-    const res = await new HttpClient(stack.url, stack.adminToken).post('/accounts', { name: 'Acme Plumbing' });
+    const res = await new HttpClient(stack.url, stack.adminToken).post('/accounts', {
+      name: 'Acme Plumbing',
+    });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.stringMatching(/^acc_/),
@@ -26,7 +28,10 @@ describe('accounts and auth', () => {
     });
     const stored = await stack.db.query('SELECT api_key_hash FROM accounts WHERE id = $1', [res.body.id]);
     expect(stored[0].api_key_hash).not.toContain(res.body.apiKey);
-    const authed = await new HttpClient(stack.url, res.body.apiKey).post('/events', { name: 'job.created', payload: {} });
+    const authed = await new HttpClient(stack.url, res.body.apiKey).post('/events', {
+      name: 'job.created',
+      payload: {},
+    });
     expect(authed.status).toBe(202);
   });
 
@@ -66,7 +71,11 @@ describe('HTTP basics', () => {
     const bad = await acct.request('POST', '/events', '{"name":', { 'Content-Type': 'application/json' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_json');
-    const huge = await acct.request('POST', '/events', JSON.stringify({ name: 'a.b', payload: { x: 'y'.repeat(2_000_000) } }));
+    const huge = await acct.request(
+      'POST',
+      '/events',
+      JSON.stringify({ name: 'a.b', payload: { x: 'y'.repeat(2_000_000) } }),
+    );
     expect(huge.status).toBe(413);
     expect(huge.body.error.code).toBe('body_too_large');
     const missing = await stack.anonymous.get('/no/such/route');
@@ -93,7 +102,9 @@ describe('readiness with the database down', () => {
 
 describe('migrations', () => {
   test('an empty database migrates up from zero, and a second run is a no-op', async () => {
-    const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL!.replace(/\/crm$/, '/postgres') });
+    const admin = new Client({
+      connectionString: process.env.TEST_DATABASE_URL!.replace(/\/crm$/, '/postgres'),
+    });
     await admin.connect();
     const name = `migrate_${Date.now()}`;
     await admin.query(`CREATE DATABASE ${name}`);
@@ -102,10 +113,19 @@ describe('migrations', () => {
       expect(await migrate(url)).toEqual(['Init1732200000000']);
       expect(await migrate(url)).toEqual([]);
       const db = await createDataSource(url).initialize();
-      const tables = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
+      const tables = await db.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+      );
       await db.destroy();
       expect(tables.map((t: { table_name: string }) => t.table_name)).toEqual(
-        expect.arrayContaining(['accounts', 'deliveries', 'email_templates', 'outbox_messages', 'rules', 'users']),
+        expect.arrayContaining([
+          'accounts',
+          'deliveries',
+          'email_templates',
+          'outbox_messages',
+          'rules',
+          'users',
+        ]),
       );
     } finally {
       await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);

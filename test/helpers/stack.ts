@@ -39,7 +39,12 @@ export class HttpClient {
     readonly token?: string,
   ) {}
 
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResponse<T>> {
     const res = await fetch(this.baseUrl + path, {
       method,
       headers: {
@@ -113,7 +118,8 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     anonymous,
     async account(name = 'Test account') {
       const res = await new HttpClient(api.url, adminToken).post('/accounts', { name });
-      if (res.status !== 201) throw new Error(`account create failed: ${res.status} ${JSON.stringify(res.body)}`);
+      if (res.status !== 201)
+        throw new Error(`account create failed: ${res.status} ${JSON.stringify(res.body)}`);
       return new AccountClient(api.url, res.body.id, res.body.apiKey, res.body.webhookSecret);
     },
     async stop() {
@@ -128,7 +134,11 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `ms`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms = 15_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  ms = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -138,7 +148,8 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -4,6 +4,9 @@ import { createAccount } from '../../services/accounts';
 import { parseOrThrow } from '../../services/validation';
 import { requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
+import type { OpenApiPaths } from '../openapi-helpers';
+
+export const accountsOpenApi: OpenApiPaths = {};
 
 export const accountBodySchema = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 

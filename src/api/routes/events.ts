@@ -11,6 +11,9 @@ import { eventSchema } from '../../shared/schemas';
 import { parseOrThrow } from '../../services/validation';
 import { accountOf } from '../auth';
 import type { ApiDeps } from '../deps';
+import type { OpenApiPaths } from '../openapi-helpers';
+
+export const eventsOpenApi: OpenApiPaths = {};
 import { metrics } from '../../metrics';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -106,7 +109,10 @@ export function eventRoutes({ config, temporal }: ApiDeps): Router {
       events.map((event) =>
         ingest(account, event).catch((err: unknown) => {
           if (!(err instanceof ApiError)) throw err;
-          return { status: err.status, error: { code: err.code, message: err.message, details: err.details } };
+          return {
+            status: err.status,
+            error: { code: err.code, message: err.message, details: err.details },
+          };
         }),
       ),
     );
@@ -114,4 +120,3 @@ export function eventRoutes({ config, temporal }: ApiDeps): Router {
   });
   return r;
 }
-

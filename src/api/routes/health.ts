@@ -1,5 +1,8 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
+import type { OpenApiPaths } from '../openapi-helpers';
+
+export const healthOpenApi: OpenApiPaths = {};
 
 export function healthRoutes({ db, temporal }: ApiDeps): Router {
   const r = Router();
@@ -9,7 +12,10 @@ export function healthRoutes({ db, temporal }: ApiDeps): Router {
   /** 503 naming what is down, so an orchestrator and an operator both see why. */
   r.get('/readyz', async (_req, res) => {
     const timeout = <T>(p: Promise<T>) =>
-      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2000))]);
+      Promise.race([
+        p,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2000)),
+      ]);
     const checks = await Promise.all([
       timeout(db.query('SELECT 1')).then(
         () => ['database', 'ok'],
@@ -23,7 +29,9 @@ export function healthRoutes({ db, temporal }: ApiDeps): Router {
     const down = checks.filter(([, status]) => status !== 'ok').map(([name]) => name);
     const body = { status: down.length ? 'unavailable' : 'ok', checks: Object.fromEntries(checks) };
     if (down.length) {
-      res.status(503).json({ ...body, error: { code: 'not_ready', message: `down: ${down.join(', ')}`, details: [] } });
+      res
+        .status(503)
+        .json({ ...body, error: { code: 'not_ready', message: `down: ${down.join(', ')}`, details: [] } });
     } else {
       res.json(body);
     }
