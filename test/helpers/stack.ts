@@ -82,7 +82,10 @@ export class AccountClient extends HttpClient {
   }
 }
 
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  opts: { worker?: boolean } = {},
+): Promise<Stack> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     runtimeInstalled = true;
@@ -105,7 +108,8 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     connection,
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
   });
-  const running = worker.run();
+  // Without the in-process worker, a test runs `npm run worker` processes of its own on this queue.
+  const running = opts.worker === false ? Promise.resolve() : worker.run();
   const api = await startApi({ config, db, log: createLogger('silent', 'test'), port: 0 });
   const anonymous = new HttpClient(api.url);
   return {
