@@ -1,7 +1,16 @@
 import type { DataSource } from 'typeorm';
 import { planRun } from '../services/plan';
 import { RuleService } from '../services/rules';
-import type { EventWorkflowInput, MatchedRule, PreparedRun, RuleRunInput } from '../shared/run-types';
+import { UserEntity } from '../db/entities';
+import type {
+  EventWorkflowInput,
+  MatchedRule,
+  PreparedRun,
+  RuleRunInput,
+  TickPage,
+} from '../shared/run-types';
+import { delayText } from '../services/rules';
+import { delayMs } from '../shared/schemas';
 
 export function createRuleActivities(db: DataSource) {
   const rules = new RuleService(db);
@@ -40,6 +49,48 @@ export function createRuleActivities(db: DataSource) {
         // Rendered content goes into history; keep it only when it will be sent.
         actions: plan.matched ? plan.actions : [],
         userFound: plan.userFound,
+      };
+    },
+
+    /**
+     * One page of a scheduled rule's tick: re-reads the rule, then evaluates it for each user of the
+     * page (the `user` fact) and renders the actions of the users that match.
+     */
+    async prepareTickPage(input: {
+      accountId: string;
+      ruleId: string;
+      tickId: string;
+      tickAt: string;
+      afterSeq: string | null;
+      pageSize: number;
+    }): Promise<TickPage> {
+      const rule = await rules.find(input.accountId, input.ruleId);
+      if (!rule) return { status: 'skipped', reason: 'rule was deleted' };
+      if (!rule.enabled) return { status: 'skipped', reason: `rule is disabled (version ${rule.version})` };
+      if (!('schedule' in rule.trigger))
+        return { status: 'skipped', reason: 'rule no longer runs on a schedule' };
+      const qb = db
+        .getRepository(UserEntity)
+        .createQueryBuilder('u')
+        .where('u.account_id = :accountId', { accountId: input.accountId })
+        .orderBy('u.seq', 'ASC')
+        .take(input.pageSize);
+      if (input.afterSeq) qb.andWhere('u.seq > :after', { after: input.afterSeq });
+      const users = await qb.getMany();
+      const event = { id: input.tickId, name: 'schedule.tick', occurredAt: input.tickAt, payload: {} };
+      const matches: Extract<TickPage, { status: 'ready' }>['matches'] = [];
+      for (const user of users) {
+        const plan = await planRun(db, input.accountId, rule, { ...event, userId: user.id }, user);
+        if (plan.matched) matches.push({ userId: user.id, actions: plan.actions });
+      }
+      return {
+        status: 'ready',
+        ruleVersion: rule.version,
+        delayMs: delayMs(rule.delay),
+        delayText: delayText(rule.delay),
+        checked: users.length,
+        nextAfterSeq: users.length === input.pageSize ? users[users.length - 1].seq : null,
+        matches,
       };
     },
   };

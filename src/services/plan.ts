@@ -135,13 +135,15 @@ async function renderAction(
   }
 }
 
+/** `preloaded` skips the user lookup when the caller already has the user (scheduled ticks page through them). */
 export async function planRun(
   db: DataSource,
   accountId: string,
   rule: Rule,
   event: PlanEvent,
+  preloaded?: User,
 ): Promise<Plan> {
-  const user = event.userId ? await findUser(db, accountId, event.userId) : null;
+  const user = preloaded ?? (event.userId ? await findUser(db, accountId, event.userId) : null);
   const facts = buildFacts(event, user ? userFact(user) : null);
   const evaluation = await evaluateConditions(rule.conditions, facts);
   const actions = await Promise.all(

@@ -106,3 +106,47 @@ export interface RuleRunResult {
 }
 
 export const isRendered = (a: RenderedAction | UnrenderableAction): a is RenderedAction => !('error' in a);
+
+/** A scheduled rule's tick: the schedule starts it with accountId and ruleId; continue-as-new carries state. */
+export interface TickInput {
+  accountId: string;
+  ruleId: string;
+  state?: TickState;
+}
+
+export interface TickState {
+  /** The tick's own time, for the `event` fact; fixed at the first run of the tick. */
+  startedAt: string;
+  afterSeq: string | null;
+  delayDone: boolean;
+  checked: number;
+  matched: number;
+  delivered: number;
+  failed: number;
+  /** Users whose delivery failed (the first 100), for the execution log. */
+  failures: { userId: string; action: number; error: string }[];
+}
+
+export type TickPage =
+  | { status: 'skipped'; reason: string }
+  | {
+      status: 'ready';
+      ruleVersion: number;
+      delayMs: number;
+      delayText: string;
+      checked: number;
+      nextAfterSeq: string | null;
+      matches: { userId: string; actions: (RenderedAction | UnrenderableAction)[] }[];
+    };
+
+export interface TickResult {
+  outcome: 'completed' | 'skipped';
+  ruleId: string;
+  ruleVersion: number | null;
+  reason?: string;
+  checked: number;
+  matched: number;
+  delivered: number;
+  failed: number;
+  failures: TickState['failures'];
+}

@@ -4,7 +4,6 @@
  * execution log.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   proxyActivities,
   setCurrentDetails,
@@ -14,73 +13,13 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FAILURE_TYPES } from '../shared/constants';
-import { maskRecipient, urlHost } from '../shared/mask';
-import type {
-  ActionOutcome,
-  DeliveryResult,
-  RenderedAction,
-  RuleRunInput,
-  RuleRunResult,
-} from '../shared/run-types';
-import { isRendered } from '../shared/run-types';
+import type { RuleRunInput, RuleRunResult } from '../shared/run-types';
+import { runAction } from './actions';
 
 const { prepareRun } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
-
-/** Start 1 s, doubling, at most 10 minutes apart; give up after 24 hours. Permanent errors are not retried. */
-const delivery = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
-  scheduleToCloseTimeout: '24h',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '10m',
-    nonRetryableErrorTypes: [FAILURE_TYPES.permanent],
-  },
-});
-
-export function actionSummary(a: RenderedAction): string {
-  switch (a.type) {
-    case 'sms':
-      return `send SMS to ${maskRecipient(a.to)}`;
-    case 'email':
-      return `send email to ${maskRecipient(a.to)}`;
-    case 'webhook':
-      return `${a.method} webhook to ${urlHost(a.url)}`;
-  }
-}
-
-function deliver(input: RuleRunInput, action: RenderedAction): Promise<DeliveryResult> {
-  const { workflowId } = workflowInfo();
-  const ctx = {
-    accountId: input.accountId,
-    workflowId,
-    ruleId: input.rule.id,
-    actionIndex: action.index,
-    // The same on every retry of this action in this run: the ledger and webhook receivers key on it.
-    idempotencyKey: `${workflowId}.action-${action.index}`,
-  };
-  const options = { summary: actionSummary(action) };
-  switch (action.type) {
-    case 'sms':
-      return delivery.sendSms.executeWithOptions(options, [ctx, action]);
-    case 'email':
-      return delivery.sendEmail.executeWithOptions(options, [ctx, action]);
-    case 'webhook':
-      return delivery.sendWebhook.executeWithOptions(options, [ctx, action]);
-  }
-}
-
-function failureOf(err: unknown): { message: string; attempts: number } {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  const details =
-    cause instanceof ApplicationFailure
-      ? (cause.details?.[0] as { attempt?: number } | undefined)
-      : undefined;
-  return { message: cause instanceof Error ? cause.message : String(cause), attempts: details?.attempt ?? 1 };
-}
 
 export async function ruleRunWorkflow(input: RuleRunInput): Promise<RuleRunResult> {
   const { rule, event } = input;
@@ -109,39 +48,9 @@ export async function ruleRunWorkflow(input: RuleRunInput): Promise<RuleRunResul
 
   setCurrentDetails(`Delivering ${prepared.actions.length} action(s).`);
   // Actions are independent: one failing does not stop the others.
-  const actions: ActionOutcome[] = await Promise.all(
-    prepared.actions.map(async (action): Promise<ActionOutcome> => {
-      if (!isRendered(action)) {
-        return {
-          index: action.index,
-          type: action.type,
-          outcome: 'failed',
-          attempts: 0,
-          providerId: null,
-          error: action.error,
-        };
-      }
-      try {
-        const r = await deliver(input, action);
-        return {
-          index: action.index,
-          type: action.type,
-          outcome: 'sent',
-          attempts: r.attempts ?? 1,
-          providerId: r.providerId,
-        };
-      } catch (err) {
-        const f = failureOf(err);
-        return {
-          index: action.index,
-          type: action.type,
-          outcome: 'failed',
-          attempts: f.attempts,
-          providerId: null,
-          error: f.message,
-        };
-      }
-    }),
+  const { workflowId } = workflowInfo();
+  const actions = await Promise.all(
+    prepared.actions.map((a) => runAction(input.accountId, rule.id, workflowId, a)),
   );
 
   const failed = actions.filter((a) => a.outcome === 'failed');
