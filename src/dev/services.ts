@@ -4,7 +4,7 @@
  * directory, so a second start on the same directory keeps every account, rule and sleeping run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { Connection } from '@temporalio/client';
@@ -20,6 +20,36 @@ export interface PostgresService extends Service {
 }
 
 const DB_NAME = 'crm';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A process left running by an earlier start that was killed outright (SIGKILL of the parent alone)
+ * still holds the port and the data files: stop it, so a restart works without manual cleanup.
+ */
+async function stopOrphan(pidFile: string, name: string, expect: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!pid || pid === process.pid || !alive(pid)) return;
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return;
+  }
+  if (!cmdline.includes(expect)) return;
+  process.stderr.write(`stopping ${name} (pid ${pid}) left running by an earlier start\n`);
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
 
 /** Makes every directory from `dir` up to / traversable, since PostgreSQL runs as the postgres user. */
 function openUp(dir: string): void {
@@ -63,6 +93,7 @@ export async function startPostgres(opts: {
     onLog: (m: string) => (lastLog = m),
     onError: (e: unknown) => (lastLog = String(e)),
   });
+  await stopOrphan(path.join(databaseDir, 'postmaster.pid'), 'PostgreSQL', 'postgres');
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start().catch((err: unknown) => {
     throw new Error(`PostgreSQL did not start on port ${opts.port}: ${err ? String(err) : lastLog.trim()}`);
@@ -123,8 +154,11 @@ export async function startTemporalDevServer(opts: {
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     ...(opts.headless || !opts.uiPort ? ['--headless'] : ['--ui-port', String(opts.uiPort)]),
   ];
+  const pidFile = path.resolve(opts.dataDir, 'temporal.pid');
+  await stopOrphan(pidFile, 'the Temporal dev server', 'start-dev');
   let output = '';
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(pidFile, `${child.pid}\n`);
   child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
