@@ -17,6 +17,7 @@ import {
 } from '@temporalio/client';
 import type { LoadedDataConverter, Payload, ProtoFailure } from '@temporalio/common';
 import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { ApiError } from '../shared/errors';
@@ -290,7 +291,7 @@ export const retryResponseSchema = z.object({
 
 /** Strict shapes for filter values: nothing that could close a quote or add a clause. */
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
-const EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i;
+const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 export const WORKFLOW_ID = /^[A-Za-z0-9_.:-]{1,400}$/;
 
 export const listQuerySchema = z
@@ -1078,6 +1079,24 @@ function preparedEntries(p: PreparedRun, at: string | null, input: RuleRunInput 
 // The service
 // ---------------------------------------------------------------------------------------------
 
+const invalidCursor = () => new ApiError(400, 'invalid_cursor', 'cursor is not one this API returned');
+
+/**
+ * A cursor is Temporal's page token, prefixed with a short hash of the query it belongs to: a cursor
+ * used with other filters (or made up) is refused instead of paging some other list.
+ */
+const queryTag = (query: string) => createHash('sha256').update(query).digest().subarray(0, 8);
+
+function writeCursor(token: Uint8Array, query: string): string {
+  return Buffer.concat([queryTag(query), Buffer.from(token)]).toString('base64url');
+}
+
+function readCursor(cursor: string, query: string): Uint8Array {
+  const raw = Buffer.from(cursor, 'base64url');
+  if (raw.length <= 8 || !raw.subarray(0, 8).equals(queryTag(query))) throw invalidCursor();
+  return raw.subarray(8);
+}
+
 const RETRYABLE: ExecutionStatus[] = ['failed', 'terminated', 'timed_out'];
 const notFound = () => ApiError.notFound('execution');
 
@@ -1097,8 +1116,7 @@ export class ExecutionService {
 
   async list(accountId: string, q: ListQuery): Promise<ExecutionList> {
     const query = buildListQuery(accountId, q);
-    let nextPageToken: Uint8Array | undefined;
-    if (q.cursor !== undefined) nextPageToken = Buffer.from(q.cursor, 'base64url');
+    const nextPageToken = q.cursor === undefined ? undefined : readCursor(q.cursor, query);
     let response;
     try {
       response = await this.client.workflowService.listWorkflowExecutions({
@@ -1108,20 +1126,15 @@ export class ExecutionService {
         nextPageToken,
       });
     } catch (err) {
-      // A token the server cannot read (hand-made or from another query) is the caller's mistake.
-      if (q.cursor !== undefined && (err as { code?: number }).code === 3) {
-        throw new ApiError(400, 'invalid_cursor', 'cursor is not one this API returned');
-      }
+      // A token the server cannot read is the caller's mistake, not ours.
+      if (q.cursor !== undefined && (err as { code?: number }).code === 3) throw invalidCursor();
       throw err;
     }
     const items = await Promise.all(response.executions.map((raw) => this.summarize(raw)));
     // Defence in depth: never hand out a row of another account, whatever the query matched.
     const own = items.filter((i) => i.accountId === accountId).map(({ accountId: _a, ...rest }) => rest);
     const token = response.nextPageToken;
-    return {
-      items: own,
-      nextCursor: token && token.length ? Buffer.from(token).toString('base64url') : null,
-    };
+    return { items: own, nextCursor: token && token.length ? writeCursor(token, query) : null };
   }
 
   private async summarize(raw: RawWorkflowExecutionInfo): Promise<ExecutionSummary & { accountId: unknown }> {

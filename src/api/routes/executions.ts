@@ -1,10 +1,114 @@
+/**
+ * The execution log, read from Temporal (visibility and workflow history), scoped to the API key's
+ * account: GET /executions, GET /executions/:workflowId, POST …/cancel and POST …/retry.
+ */
 import { Router } from 'express';
+import { z } from 'zod';
+import {
+  cancelResponseSchema,
+  executionDetailSchema,
+  executionListSchema,
+  ExecutionService,
+  listQuerySchema,
+  retryResponseSchema,
+} from '../../services/executions';
+import { parseOrThrow } from '../../services/validation';
+import { accountOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import type { OpenApiPaths } from '../openapi-helpers';
+import { errors, json, jsonSchema, type OpenApiPaths } from '../openapi-helpers';
 
-export const executionsOpenApi: OpenApiPaths = {};
+const workflowIdParam = {
+  name: 'workflowId',
+  in: 'path',
+  required: true,
+  description: 'e.g. run-rule_k3v9x0q2m1zt-evt_123 (a rule run) or event-acc_…-evt_123 (an event run)',
+  schema: { type: 'string' },
+};
 
-export function executionsRoutes(_deps: ApiDeps): Router {
+const listParams = Object.entries(
+  (jsonSchema(listQuerySchema) as { properties: Record<string, Record<string, unknown>> }).properties,
+).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+
+export const executionsOpenApi: OpenApiPaths = {
+  '/executions': {
+    get: {
+      tags: ['executions'],
+      summary: "The account's rule runs and event runs",
+      description:
+        'Read from Temporal visibility, which is eventually consistent: a run appears a moment after it ' +
+        'starts. Newest first in the order Temporal visibility keeps (running runs, then by close time). ' +
+        '`kind` tells event runs from rule runs. Page with `limit` and the `nextCursor` of the last page.',
+      parameters: listParams,
+      responses: {
+        '200': { description: 'a page of executions', ...json(jsonSchema(executionListSchema, 'output')) },
+        ...errors(400, 401),
+      },
+    },
+  },
+  '/executions/{workflowId}': {
+    get: {
+      tags: ['executions'],
+      summary: 'One run: status, rule, event, result and its timeline, decoded from the workflow history',
+      parameters: [workflowIdParam],
+      responses: {
+        '200': { description: 'the execution', ...json(jsonSchema(executionDetailSchema, 'output')) },
+        ...errors(401, 404),
+      },
+    },
+  },
+  '/executions/{workflowId}/cancel': {
+    post: {
+      tags: ['executions'],
+      summary: 'Cancel a running run (sleeping or retrying)',
+      parameters: [workflowIdParam],
+      responses: {
+        '202': { description: 'cancellation requested', ...json(jsonSchema(cancelResponseSchema, 'output')) },
+        ...errors(401, 404, 409),
+      },
+    },
+  },
+  '/executions/{workflowId}/retry': {
+    post: {
+      tags: ['executions'],
+      summary: 'Run a failed, terminated or timed-out rule run again',
+      description:
+        'Starts a new rule run `<workflowId>-retry-<n>` for the same rule and event, linked to the old one ' +
+        '(`retryOf`). The old run and its history are left as they are (unlike Temporal reset). The rule is ' +
+        're-read, so the current version is used; its delay has already elapsed, so the run acts at once.',
+      parameters: [workflowIdParam],
+      responses: {
+        '202': { description: 'the new run', ...json(jsonSchema(retryResponseSchema, 'output')) },
+        ...errors(401, 404, 409),
+      },
+    },
+  },
+};
+
+const params = z.object({ workflowId: z.string() });
+
+export function executionsRoutes({ config, temporal }: ApiDeps): Router {
   const r = Router();
+  const executions = new ExecutionService(temporal, config.TEMPORAL_TASK_QUEUE);
+
+  r.get('/executions', async (req, res) => {
+    const q = parseOrThrow(listQuerySchema, req.query);
+    res.json(await executions.list(accountOf(res).id, q));
+  });
+
+  r.get('/executions/:workflowId', async (req, res) => {
+    const { workflowId } = parseOrThrow(params, req.params);
+    res.json(await executions.get(accountOf(res).id, workflowId));
+  });
+
+  r.post('/executions/:workflowId/cancel', async (req, res) => {
+    const { workflowId } = parseOrThrow(params, req.params);
+    res.status(202).json(await executions.cancel(accountOf(res).id, workflowId));
+  });
+
+  r.post('/executions/:workflowId/retry', async (req, res) => {
+    const { workflowId } = parseOrThrow(params, req.params);
+    res.status(202).json(await executions.retry(accountOf(res).id, workflowId));
+  });
+
   return r;
 }
