@@ -1,27 +1,68 @@
-/** `npm run worker`: runs workflows and activities against DATABASE_URL and TEMPORAL_ADDRESS. */
+/**
+ * `npm run worker` (or `node dist/src/worker/main.js` in the image): runs workflows and activities
+ * against DATABASE_URL and TEMPORAL_ADDRESS. Run as many as you need on the same task queue.
+ *
+ * SIGTERM/SIGINT: stop polling, let in-flight activities finish within SHUTDOWN_GRACE_SECONDS (then
+ * they are cancelled and retried elsewhere), close the connections, exit 0. A second signal exits at once.
+ */
 import { NativeConnection } from '@temporalio/worker';
 import { databaseUrl, loadConfig } from '../config';
 import { openDatabase } from '../db/data-source';
-import { createLogger } from '../logger';
+import { createLogger, temporalLogger } from '../logger';
 import { temporalConnectionOptions } from '../temporal';
-import { createWorker } from './worker';
+import { createWorker, installRuntime } from './worker';
 
-async function main() {
+async function main(): Promise<number> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL, 'worker');
+  installRuntime(config, temporalLogger(log));
   const db = await openDatabase(databaseUrl(config));
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const { worker, close } = await createWorker({ config, db, connection });
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker started');
-  // Worker.run() shuts down on SIGINT/SIGTERM, finishing in-flight activities within shutdownGraceTime.
-  await worker.run();
-  close();
-  await connection.close();
-  await db.destroy();
+  const { worker, close, workflowSource } = await createWorker({ config, db, connection });
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without waiting for in-flight activities');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(
+      { signal, graceSeconds: config.SHUTDOWN_GRACE_SECONDS },
+      'worker draining: no new tasks, finishing in-flight activities',
+    );
+    worker.shutdown();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  log.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      namespace: config.TEMPORAL_NAMESPACE,
+      metrics: config.WORKER_METRICS_PORT
+        ? `http://${config.HOST}:${config.WORKER_METRICS_PORT}/metrics`
+        : 'off (WORKER_METRICS_PORT=0)',
+      workflowCode: workflowSource,
+    },
+    'worker started',
+  );
+  try {
+    await worker.run();
+  } finally {
+    close();
+    await connection.close().catch(() => undefined);
+    await db.destroy().catch(() => undefined);
+  }
   log.info('worker stopped');
+  return 0;
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    // Before the logger exists (bad configuration) this is the only line; make it readable.
+    console.error(`worker failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,13 +1,22 @@
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Logger as TemporalLogger } from '@temporalio/common';
+import {
+  makeTelemetryFilterString,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type ActivityInterceptorsFactory,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import nodemailer from 'nodemailer';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
+import { PREBUILT_BUNDLE, WORKFLOW_INTERCEPTOR_MODULES } from './bundle';
+import { DELIVERY_CHANNELS, HISTOGRAM_BUCKETS, METRICS, runContextOf, type RunContext } from './interceptors';
 
 /** Built by `npm run build:bundle` (and the Dockerfile); without it the worker bundles at start. */
-export const PREBUILT_BUNDLE = path.resolve(__dirname, '../../dist/workflow-bundle.js');
+export { PREBUILT_BUNDLE };
 
 export function createMailer(config: Config) {
   if (!config.SMTP_URL) return undefined;
@@ -15,6 +24,62 @@ export function createMailer(config: Config) {
   url.searchParams.set('pool', 'true');
   return nodemailer.createTransport(url.toString());
 }
+
+/**
+ * Installs the process-wide Temporal Runtime (once per process, before any connection or worker):
+ * its log lines go to `logger` (core's own included), and with WORKER_METRICS_PORT > 0 it serves
+ * Prometheus metrics on HOST:WORKER_METRICS_PORT/metrics — the SDK's `temporal_*` worker metrics plus
+ * the product's (./interceptors.ts). Signals are left to the caller.
+ */
+export function installRuntime(config: Config, logger: TemporalLogger): Runtime {
+  return Runtime.install({
+    logger,
+    shutdownSignals: [],
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+      ...(config.WORKER_METRICS_PORT > 0 && {
+        metrics: {
+          prometheus: {
+            bindAddress: `${config.HOST}:${config.WORKER_METRICS_PORT}`,
+            histogramBucketOverrides: HISTOGRAM_BUCKETS,
+          },
+        },
+      }),
+    },
+  });
+}
+
+/**
+ * Counts every delivery attempt, and puts the run's accountId, ruleId and eventId on every log line an
+ * activity writes (the SDK already adds workflowId, activityType and attempt).
+ */
+export const activityInterceptors: ActivityInterceptorsFactory = (ctx) => {
+  let run: RunContext = {};
+  return {
+    inbound: {
+      execute(input, next) {
+        run = runContextOf(input.args[0]);
+        const channel = DELIVERY_CHANNELS[ctx.info.activityType];
+        if (channel) {
+          ctx.metricMeter
+            .createCounter(
+              METRICS.deliveryAttempts,
+              undefined,
+              'Delivery attempts by channel (retries included)',
+            )
+            .add(1, { channel });
+        }
+        return next(input);
+      },
+    },
+    outbound: {
+      getLogAttributes(input, next) {
+        const { receivedAt: _receivedAt, ...fields } = run;
+        return next({ ...input, ...fields });
+      },
+    },
+  };
+};
 
 export interface WorkerDeps {
   config: Config;
@@ -37,14 +102,31 @@ export async function createWorker({
   const bundle =
     workflowBundle ??
     (existsSync(PREBUILT_BUNDLE) && !__filename.endsWith('.ts') ? { codePath: PREBUILT_BUNDLE } : undefined);
+  const graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000;
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     activities: createActivities({ db, config, mailer }),
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') }),
-    shutdownGraceTime: `${config.SHUTDOWN_GRACE_SECONDS}s`,
+    // In-flight activities get the grace period to finish, then are cancelled; past the force time
+    // run() fails rather than hang.
+    shutdownGraceTime: graceMs,
+    shutdownForceTime: graceMs + 10_000,
     ...options,
+    interceptors: {
+      ...options?.interceptors,
+      activity: [activityInterceptors, ...(options?.interceptors?.activity ?? [])],
+      // A prebuilt bundle carries its workflow interceptors (see ./bundle.ts).
+      ...(!bundle && {
+        workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES, ...(options?.interceptors?.workflowModules ?? [])],
+      }),
+    },
   });
-  return { worker, close: () => mailer?.close() };
+  const workflowSource = !bundle
+    ? 'bundled at start'
+    : 'codePath' in bundle
+      ? bundle.codePath
+      : 'in-memory bundle';
+  return { worker, workflowSource, close: () => mailer?.close() };
 }
