@@ -1,4 +1,11 @@
-/** `npm run api`: the HTTP API against DATABASE_URL and TEMPORAL_ADDRESS. */
+/**
+ * `npm run api` (or `node dist/src/api/main.js` in the image): the HTTP API against DATABASE_URL and
+ * TEMPORAL_ADDRESS.
+ *
+ * SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish (at most
+ * SHUTDOWN_GRACE_SECONDS), close the Temporal connection and the database pool, exit 0. A second
+ * signal, or a drain that outlives the grace period, exits 1.
+ */
 import { databaseUrl, loadConfig } from '../config';
 import { openDatabase } from '../db/data-source';
 import { createLogger } from '../logger';
@@ -9,20 +16,38 @@ async function main() {
   const log = createLogger(config.LOG_LEVEL, 'api');
   const db = await openDatabase(databaseUrl(config));
   const api = await startApi({ config, db, log, port: config.PORT, host: config.HOST });
-  log.info({ url: api.url }, 'api listening');
-  const shutdown = async (signal: string) => {
-    log.info({ signal }, 'api draining');
-    const force = setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_SECONDS * 1000 + 2000).unref();
-    await api.stop();
-    await db.destroy();
+  log.info({ url: api.url, host: config.HOST, port: config.PORT }, 'api listening');
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without draining');
+      process.exit(1);
+    }
+    stopping = true;
+    const graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000;
+    log.info({ signal, graceSeconds: config.SHUTDOWN_GRACE_SECONDS }, 'api draining');
+    const force = setTimeout(() => {
+      log.error({ graceSeconds: config.SHUTDOWN_GRACE_SECONDS }, 'drain outlived the grace period: exiting');
+      process.exit(1);
+    }, graceMs + 2000);
+    force.unref();
+    try {
+      await api.stop();
+      await db.destroy();
+    } catch (err) {
+      log.error({ err }, 'error while stopping');
+      process.exit(1);
+    }
     clearTimeout(force);
+    log.info('api stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', (s) => void shutdown(s));
+  process.on('SIGINT', (s) => void shutdown(s));
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+main().catch((err: unknown) => {
+  console.error(`api failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
