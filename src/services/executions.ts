@@ -550,6 +550,7 @@ interface ActivityState {
   startedAt: number | null;
   attempt: number;
   lastFailure: FailureInfo | null;
+  cancelRequested: boolean;
 }
 
 async function decodeAll(payloads: Payload[] | null | undefined, decode: PayloadDecoder): Promise<unknown[]> {
@@ -639,9 +640,51 @@ export async function decodeHistory(
     ];
   };
 
+  /** Activities a closed run left behind (cancelled or terminated while one was retrying). */
+  const abandonOpenActivities = (at: string | null) => {
+    for (const a of activities.values()) {
+      const error = a.cancelRequested
+        ? 'cancelled with the run'
+        : 'the run ended before this activity finished';
+      timeline.push(...previousAttempt(a));
+      if (SEND_ACTIVITIES.has(a.activityType)) {
+        timeline.push(
+          actionAttempt(a, {
+            at,
+            startedAt: iso(a.startedAt),
+            attempt: a.attempt,
+            outcome: 'cancelled',
+            error,
+          }),
+        );
+      } else {
+        timeline.push({
+          type: 'activity',
+          at,
+          activityType: a.activityType,
+          summary: a.summary,
+          attempt: a.attempt,
+          outcome: 'cancelled',
+          error,
+        });
+      }
+    }
+    activities.clear();
+  };
+
   for (const e of events) {
     const at = tsMs(e.eventTime);
     const atIso = iso(at);
+    if (
+      e.workflowExecutionCompletedEventAttributes ||
+      e.workflowExecutionFailedEventAttributes ||
+      e.workflowExecutionCanceledEventAttributes ||
+      e.workflowExecutionTerminatedEventAttributes ||
+      e.workflowExecutionTimedOutEventAttributes ||
+      e.workflowExecutionContinuedAsNewEventAttributes
+    ) {
+      abandonOpenActivities(atIso);
+    }
     const summary = str(await decode(e.userMetadata?.summary));
 
     if (e.workflowExecutionStartedEventAttributes) {
@@ -790,7 +833,11 @@ export async function decodeHistory(
         startedAt: null,
         attempt: 1,
         lastFailure: null,
+        cancelRequested: false,
       });
+    } else if (e.activityTaskCancelRequestedEventAttributes) {
+      const a = activities.get(String(e.activityTaskCancelRequestedEventAttributes.scheduledEventId));
+      if (a) a.cancelRequested = true;
     } else if (e.activityTaskStartedEventAttributes) {
       const s = e.activityTaskStartedEventAttributes;
       const a = activities.get(String(s.scheduledEventId));

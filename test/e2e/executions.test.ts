@@ -323,6 +323,42 @@ describe('cancel', () => {
   });
 });
 
+describe('cancel while retrying', () => {
+  test('a run retrying its webhook is cancelled: the pending attempt is shown, then cancelled with the run', async () => {
+    const acct = await stack.account();
+    const eventName = `job.retrying${uniq()}`;
+    const path = `/down-${uniq()}`;
+    scripts.set(path, Array(50).fill(503));
+    const ruleId = await createRule(acct, rule(eventName, path));
+    const { eventId } = await sendEvent(acct, eventName, { job: { number: 10, status: 'Done' } });
+    const runId = `run-${ruleId}-${eventId}`;
+
+    // While it backs off, describe() supplies the attempt, the last failure and the next attempt.
+    const retrying = await eventually(async () => {
+      const res = await acct.get(`/executions/${runId}`);
+      const a = res.body.timeline?.filter((e: any) => e.type === 'action_attempt') ?? [];
+      return a.length === 2 && a[1].attempt >= 2 ? res.body : undefined;
+    });
+    expect(retrying.status).toBe('running');
+    const [last, current] = entries(retrying, 'action_attempt');
+    expect(last).toMatchObject({ outcome: 'retried', status: 503, errorType: 'TransientDeliveryError' });
+    expect(['backing_off', 'running']).toContain(current.outcome);
+
+    expect((await acct.post(`/executions/${runId}/cancel`)).status).toBe(202);
+    const d = await closed(acct, runId);
+    const types = d.timeline.map((e: any) => e.type);
+    expect(types.slice(-3)).toEqual(['cancel_requested', 'action_attempt', 'outcome']);
+    expect(entries(d, 'action_attempt').at(-1)).toMatchObject({
+      outcome: 'cancelled',
+      error: 'cancelled with the run',
+    });
+    // The run closes; whether as cancelled or failed is the workflow's call (it reports actions it could
+    // not finish as failed).
+    expect(['cancelled', 'failed']).toContain(d.status);
+    scripts.delete(path);
+  });
+});
+
 describe('pagination and filters', () => {
   test('pages of limit N cover every run once; filters narrow by rule, event, kind and status', async () => {
     const acct = await stack.account();
