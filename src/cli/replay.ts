@@ -24,6 +24,7 @@ import {
 import { DeterminismViolationError } from '@temporalio/workflow';
 import type { Config } from '../config';
 import { historyFromJson } from '../services/executions';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../worker/bundle';
 import { temporalConnectionOptions } from '../temporal';
 
 const USAGE = `usage: npm run cli -- replay FILE.json [FILE.json ...]
@@ -37,8 +38,13 @@ export interface ReplayOutcome {
   error?: string;
 }
 
+/** The same workflow code the worker runs: the workflows and their interceptors (see src/worker/bundle.ts). */
 function replayOptions(): ReplayWorkerOptions {
-  return { workflowsPath: require.resolve('../workflows'), replayName: 'crm-replay' };
+  return {
+    workflowsPath: require.resolve('../workflows'),
+    interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+    replayName: 'crm-replay',
+  };
 }
 
 /** "[TMPRL1100] Nondeterminism error: Activity type of scheduled event 'x' does not match …" from the SDK's wrapping. */
