@@ -93,6 +93,8 @@ export const failureInfoSchema = z.object({
   nonRetryable: z.boolean(),
   /** HTTP status (webhook, Twilio) or SMTP reply code (email), from the activity's failure details. */
   status: z.number().int().nullable(),
+  /** Twilio's error code, or the SMTP client's error code (e.g. EAUTH). */
+  code: z.union([z.string(), z.number()]).nullable(),
   responseBody: z.string().nullable(),
 });
 export type FailureInfo = z.infer<typeof failureInfoSchema>;
@@ -208,8 +210,12 @@ export const timelineEntrySchema = z.discriminatedUnion('type', [
         ),
       error: z.string().nullable(),
       errorType: z.string().nullable(),
-      status: z.number().int().nullable(),
-      responseBody: z.string().nullable(),
+      status: z.number().int().nullable().describe('HTTP status (webhook, Twilio) or SMTP reply code'),
+      errorCode: z
+        .union([z.string(), z.number()])
+        .nullable()
+        .describe("Twilio's error code or the SMTP client's (e.g. EAUTH)"),
+      responseBody: z.string().nullable().describe("the first KB of the provider's answer"),
       providerId: z.string().nullable(),
       via: z.string().nullable(),
       nextAttemptAt: time.nullable(),
@@ -421,6 +427,7 @@ async function decodeFailure(
     type,
     nonRetryable: Boolean(app?.applicationFailureInfo?.nonRetryable),
     status: int(d.status),
+    code: typeof d.code === 'string' || typeof d.code === 'number' ? d.code : null,
     responseBody: str(d.body),
   };
 }
@@ -606,6 +613,7 @@ export async function decodeHistory(
       error: null,
       errorType: null,
       status: null,
+      errorCode: null,
       responseBody: null,
       providerId: null,
       via: null,
@@ -617,6 +625,7 @@ export async function decodeHistory(
     error: f?.message ?? null,
     errorType: f?.type ?? null,
     status: f?.status ?? null,
+    errorCode: f?.code ?? null,
     responseBody: f?.responseBody ?? null,
   });
   /** The attempt before the last one, known only through the last one's `lastFailure`. */
@@ -1047,6 +1056,7 @@ const NO_FAILURE: FailureInfo = {
   type: null,
   nonRetryable: false,
   status: null,
+  code: null,
   responseBody: null,
 };
 
@@ -1112,6 +1122,7 @@ function preparedEntries(p: PreparedRun, at: string | null, input: RuleRunInput 
         error: a.error,
         errorType: 'NotRendered',
         status: null,
+        errorCode: null,
         responseBody: null,
         providerId: null,
         via: null,

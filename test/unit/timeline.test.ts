@@ -134,6 +134,7 @@ describe('decodeHistory on exported histories', () => {
           type: 'TransientDeliveryError',
           nonRetryable: false,
           status: 503,
+          code: null,
           responseBody: 'try again later',
         },
         lastStartedAt: '2026-01-01T00:00:00.000Z',
