@@ -4,7 +4,7 @@
  * recorded in history, so upgrading json-rules-engine can never change the outcome of a replayed run.
  */
 import { Engine } from 'json-rules-engine';
-import { resolvePath } from './paths';
+import { factValue, resolvePath } from './paths';
 import type { ConditionNode, ConditionTree } from './schemas';
 
 export interface ConditionTrace {
@@ -34,14 +34,35 @@ interface EvaluatedNode {
   result?: boolean;
 }
 
-function collect(node: EvaluatedNode, out: ConditionTrace[]): void {
-  if (node.all) node.all.forEach((n) => collect(n, out));
-  else if (node.any) node.any.forEach((n) => collect(n, out));
-  else if (node.not) collect(node.not, out);
+/**
+ * Every fact reaches the engine inside a box, and every condition carries a path (`$` for the whole
+ * fact). json-rules-engine only calls the path resolver for object values and otherwise compares the
+ * raw value, so without the box `{"fact":"job","path":"$.status"}` would compare a string `job` itself,
+ * unlike templates. Boxed, every read goes through resolvePath, exactly as templates read.
+ */
+class Box {
+  constructor(readonly value: unknown) {}
+}
+
+const WHOLE_FACT = '$';
+
+function boxPaths(node: ConditionNode, facts: Set<string>): unknown {
+  if ('all' in node) return { all: node.all.map((n) => boxPaths(n, facts)) };
+  if ('any' in node) return { any: node.any.map((n) => boxPaths(n, facts)) };
+  if ('not' in node) return { not: boxPaths(node.not, facts) };
+  facts.add(node.fact);
+  return { fact: node.fact, path: node.path ?? WHOLE_FACT, operator: node.operator, value: node.value };
+}
+
+function collect(node: EvaluatedNode, original: ConditionNode | undefined, out: ConditionTrace[]): void {
+  const o = original as Record<string, unknown> | undefined;
+  if (node.all) node.all.forEach((n, i) => collect(n, (o?.all as ConditionNode[])?.[i], out));
+  else if (node.any) node.any.forEach((n, i) => collect(n, (o?.any as ConditionNode[])?.[i], out));
+  else if (node.not) collect(node.not, o?.not as ConditionNode, out);
   else if (node.fact !== undefined) {
     out.push({
       fact: node.fact,
-      path: node.path ?? null,
+      path: typeof o?.path === 'string' ? o.path : null,
       operator: node.operator!,
       value: node.value,
       factValue: node.result === undefined ? null : (node.factResult ?? null),
@@ -58,13 +79,17 @@ export async function evaluateConditions(
     allowUndefinedFacts: true,
     allowUndefinedConditions: false,
     // A missing value reads as null, so `notEqual null` means "is present" as rule authors expect.
-    pathResolver: (value: unknown, path: string) => resolvePath(value, path) ?? null,
+    pathResolver: (value: unknown, path: string) =>
+      (value instanceof Box ? resolvePath(value.value, path) : undefined) ?? null,
   });
-  engine.addRule({ conditions: tree as never, event: { type: 'matched' }, name: 'rule' });
-  const { results, failureResults } = await engine.run({ ...facts });
+  const used = new Set<string>();
+  engine.addRule({ conditions: boxPaths(tree, used) as never, event: { type: 'matched' }, name: 'rule' });
+  const runtime = Object.create(null) as Record<string, Box>;
+  for (const name of used) runtime[name] = new Box(factValue(facts, name));
+  const { results, failureResults } = await engine.run(runtime);
   const ruleResult = (results[0] ?? failureResults[0]) as unknown as { conditions: EvaluatedNode };
   const conditions: ConditionTrace[] = [];
-  collect(ruleResult.conditions, conditions);
+  collect(ruleResult.conditions, tree, conditions);
   return { matched: results.length > 0, conditions };
 }
 

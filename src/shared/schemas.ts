@@ -1,11 +1,12 @@
 /**
  * The one definition of what the API accepts: rules, users, templates and events. The API validates
  * with these, the activities re-validate stored rules with them, and GET /openapi.json is generated
- * from them.
+ * from them (schemas with an `id` become named components).
  */
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { parsePath } from './paths';
-import { jsonStrings, parseTemplate, templateFacts } from './templates';
+import { pathProblem } from './paths';
+import { jsonStrings, jsonStringsAt, parseTemplate, templateFacts } from './templates';
 
 export const OPERATORS = [
   'equal',
@@ -26,15 +27,33 @@ export const DELAY_UNITS = ['seconds', 'minutes', 'hours', 'days'] as const;
 const UNIT_MS = { seconds: 1000, minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
 export const MAX_DELAY_MS = 365 * UNIT_MS.days;
 export const MAX_CONDITION_DEPTH = 5;
+export const MAX_ACTIONS = 10;
+export const MAX_USER_ATTRIBUTES_BYTES = 16_384;
+export const MAX_WEBHOOK_PAYLOAD_BYTES = 65_536;
 
 export const delayMs = (d: { value: number; unit: (typeof DELAY_UNITS)[number] }) =>
   d.value * UNIT_MS[d.unit];
 
-const factName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a fact name such as job or user');
+const RESERVED_NAMES = new Set(['__proto__', 'prototype', 'constructor']);
+
+const factName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a fact name such as job or user')
+  .refine((n) => !RESERVED_NAMES.has(n), 'must not be __proto__, prototype or constructor')
+  .meta({ description: 'A top-level key of the event payload, or `event` / `user`.' });
+
 const safePath = z
   .string()
   .max(256)
-  .refine((p) => parsePath(p) !== null, 'must be a plain path such as $.a.b[0] (no filters or scripts)');
+  .superRefine((p, ctx) => {
+    const problem = pathProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    description: 'A plain path: `$`, `.name` and `[index]` only (no filters, scripts or recursive descent).',
+    examples: ['$.assignedTechnician.phone'],
+  });
+
 const template = (max: number) =>
   z
     .string()
@@ -45,7 +64,19 @@ const template = (max: number) =>
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: `template does not parse: ${(err as Error).message}` });
       }
+    })
+    .meta({
+      description: 'Text with `{{fact.path}}` placeholders; values are substituted, never evaluated.',
     });
+
+/** UTF-8 size of a JSON value as stored. Only called on values the API has already depth-checked. */
+export const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
+
+const jsonObject = (maxBytes: number, what: string) =>
+  z
+    .record(z.string(), z.unknown())
+    .refine((o) => jsonBytes(o) <= maxBytes, `must be at most ${maxBytes / 1024} KB as JSON`)
+    .meta({ description: `${what} (a JSON object of at most ${maxBytes / 1024} KB)` });
 
 const scalar = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
 
@@ -70,20 +101,31 @@ export const conditionSchema = z
           : `operator ${c.operator} needs a single value`,
       });
     }
+  })
+  .meta({
+    id: 'Condition',
+    description: 'One json-rules-engine condition: the value at `path` of `fact`, compared with `value`.',
   });
 
 export type Condition = z.infer<typeof conditionSchema>;
 export type ConditionTree = { all: ConditionNode[] } | { any: ConditionNode[] } | { not: ConditionNode };
 export type ConditionNode = Condition | ConditionTree;
 
-const nodeSchema: z.ZodType<ConditionNode> = z.lazy(() => z.union([conditionSchema, treeSchema]));
-export const treeSchema: z.ZodType<ConditionTree> = z.lazy(() =>
-  z.union([
-    z.object({ all: z.array(nodeSchema).max(50) }).strict(),
-    z.object({ any: z.array(nodeSchema).max(50) }).strict(),
-    z.object({ not: nodeSchema }).strict(),
-  ]),
-);
+const nodeSchema: z.ZodType<ConditionNode> = z
+  .lazy(() => z.union([conditionSchema, treeSchema]))
+  .meta({ id: 'ConditionNode' });
+export const treeSchema: z.ZodType<ConditionTree> = z
+  .lazy(() =>
+    z.union([
+      z.object({ all: z.array(nodeSchema).max(50) }).strict(),
+      z.object({ any: z.array(nodeSchema).max(50) }).strict(),
+      z.object({ not: nodeSchema }).strict(),
+    ]),
+  )
+  .meta({
+    id: 'ConditionTree',
+    description: `A json-rules-engine condition tree rooted at all/any/not, at most ${MAX_CONDITION_DEPTH} levels deep.`,
+  });
 
 export function conditionDepth(node: ConditionNode): number {
   if ('all' in node) return 1 + Math.max(0, ...node.all.map(conditionDepth));
@@ -93,13 +135,29 @@ export function conditionDepth(node: ConditionNode): number {
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
-export const phoneSchema = z.string().regex(E164, 'must be an E.164 phone number such as +15551234567');
+export const phoneSchema = z
+  .string()
+  .max(16)
+  .regex(E164, 'must be an E.164 phone number such as +15551234567');
 export const emailSchema = z.email('must be a valid email address').max(254);
 
-const recipientRef = z.discriminatedUnion('source', [
-  z.object({ source: z.literal('fact'), fact: factName, path: safePath }).strict(),
-  z.object({ source: z.literal('user'), field: z.enum(['phone', 'email']) }).strict(),
-]);
+const recipientRef = z
+  .discriminatedUnion('source', [
+    z.object({ source: z.literal('fact'), fact: factName, path: safePath }).strict(),
+    z.object({ source: z.literal('user'), field: z.enum(['phone', 'email']) }).strict(),
+  ])
+  .meta({
+    id: 'RecipientRef',
+    description: 'Where the recipient comes from when the rule runs: a fact path, or the event user.',
+  });
+
+export const templateIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'must be a slug: lowercase letters, digits and dashes (at most 100)')
+  .meta({
+    description: "The account's own slug for the template.",
+    examples: ['new-high-value-job-template'],
+  });
 
 const smsAction = z
   .object({
@@ -111,7 +169,8 @@ const smsAction = z
       })
       .strict(),
   })
-  .strict();
+  .strict()
+  .meta({ id: 'SmsAction' });
 
 const emailAction = z
   .object({
@@ -119,7 +178,7 @@ const emailAction = z
     params: z
       .object({
         recipient: z.union([emailSchema, recipientRef]),
-        templateId: z.string().optional(),
+        templateId: templateIdSchema.optional(),
         subject: template(500).optional(),
         text: template(100_000).optional(),
         html: template(200_000).optional(),
@@ -138,7 +197,12 @@ const emailAction = z
         }
       }),
   })
-  .strict();
+  .strict()
+  .meta({
+    id: 'EmailAction',
+    description:
+      'Inline subject and text/html, or a stored template (`templateId`); inline parts override it.',
+  });
 
 const webhookAction = z
   .object({
@@ -147,35 +211,41 @@ const webhookAction = z
       .object({
         url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
         method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
-        payload: z.record(z.string(), z.unknown()).default({}),
+        payload: jsonObject(
+          MAX_WEBHOOK_PAYLOAD_BYTES,
+          'The JSON body; every string in it is a template',
+        ).default({}),
       })
       .strict()
       .superRefine((p, ctx) => {
-        for (const s of jsonStrings(p.payload, 'payload')) {
+        for (const s of jsonStringsAt(p.payload, ['payload'])) {
           try {
             parseTemplate(s.text);
           } catch (err) {
             ctx.addIssue({
               code: 'custom',
-              path: s.path.split('.'),
+              path: s.segments,
               message: `template does not parse: ${(err as Error).message}`,
             });
           }
         }
       }),
   })
-  .strict();
+  .strict()
+  .meta({
+    id: 'WebhookAction',
+    description:
+      'A signed HTTP request. A payload string that is a single placeholder keeps the value type (`"{{job.total}}"` sends a number).',
+  });
 
-export const actionSchema = z.discriminatedUnion('type', [smsAction, emailAction, webhookAction]);
+export const actionSchema = z
+  .discriminatedUnion('type', [smsAction, emailAction, webhookAction])
+  .meta({ id: 'Action' });
 export type Action = z.infer<typeof actionSchema>;
 export type Recipient = z.infer<typeof recipientRef> | string;
 
-const cronExpression = z
-  .string()
-  .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression such as "0 9 * * MON"');
-const timezone = z.string().refine(isTimeZone, 'must be an IANA time zone such as America/Chicago');
-
 export function isTimeZone(tz: string): boolean {
+  if (typeof tz !== 'string' || tz.length > 64 || !/^[A-Za-z][A-Za-z0-9_+/-]*$/.test(tz)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;
@@ -184,86 +254,166 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
-export const triggerSchema = z.union([
-  z
-    .object({
-      eventName: z
-        .string()
-        .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i, 'must be a dotted event name such as job.created')
-        .max(200),
-    })
-    .strict(),
-  z
-    .object({ schedule: z.object({ cron: cronExpression, timezone: timezone.default('UTC') }).strict() })
-    .strict(),
-]);
+const cronExpression = z
+  .string()
+  .max(100)
+  .regex(/^\s*\S+(\s+\S+){4}\s*$/, 'must be a five-field cron expression such as "0 9 * * MON"')
+  .superRefine((cron, ctx) => {
+    try {
+      CronExpressionParser.parse(cron.trim());
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `is not a valid cron expression: ${(err as Error).message}` });
+    }
+  })
+  .meta({
+    description: 'Five fields (minute precision at most): minute hour day-of-month month day-of-week.',
+  });
+export const timezoneSchema = z
+  .string()
+  .refine(isTimeZone, 'must be an IANA time zone such as America/Chicago')
+  .meta({ examples: ['America/Chicago'] });
+
+const EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i;
+const eventName = z
+  .string()
+  .max(200)
+  .regex(EVENT_NAME, 'must be a dotted event name such as job.created')
+  .meta({ examples: ['job.status.changed'] });
+
+export const triggerSchema = z
+  .union([
+    z.object({ eventName }).strict(),
+    z
+      .object({
+        schedule: z.object({ cron: cronExpression, timezone: timezoneSchema.default('UTC') }).strict(),
+      })
+      .strict(),
+  ])
+  .meta({ id: 'Trigger', description: 'An event name, or a schedule that runs the rule over the users.' });
 
 export const delaySchema = z
   .object({ value: z.number().int().min(0), unit: z.enum(DELAY_UNITS) })
   .strict()
-  .refine((d) => delayMs(d) <= MAX_DELAY_MS, { message: 'must be at most 365 days', path: ['value'] });
+  .refine((d) => delayMs(d) <= MAX_DELAY_MS, { message: 'must be at most 365 days', path: ['value'] })
+  .meta({ id: 'Delay', description: 'How long after the event the rule runs (at most 365 days).' });
 
-/** Fields the API adds; accepted back (GET then PUT round-trips) and ignored. */
+/**
+ * Fields the API sets; accepted back (GET then PUT round-trips, documents exported from elsewhere such
+ * as the seed rules with their `_id`) and ignored. `accountId` always comes from the API key: one in
+ * the body is never read.
+ */
+const ignored = z.unknown().optional().meta({ description: 'Set by the API; ignored when sent.' });
 const readOnly = {
-  id: z.unknown().optional(),
-  version: z.unknown().optional(),
-  createdAt: z.unknown().optional(),
-  updatedAt: z.unknown().optional(),
+  id: ignored,
+  _id: ignored,
+  accountId: z.unknown().optional().meta({ description: "Ignored: the account is the API key's." }),
+  version: ignored,
+  createdAt: ignored,
+  updatedAt: ignored,
 };
+
+const ruleFields = {
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).nullish(),
+  enabled: z.boolean(),
+  trigger: triggerSchema,
+  delay: delaySchema,
+  conditions: treeSchema,
+  actions: z.array(actionSchema).min(1).max(MAX_ACTIONS),
+};
+
+function checkDepth(rule: { conditions?: ConditionTree }, ctx: z.RefinementCtx) {
+  if (rule.conditions && conditionDepth(rule.conditions) > MAX_CONDITION_DEPTH) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['conditions'],
+      message: `nesting deeper than ${MAX_CONDITION_DEPTH} levels`,
+    });
+  }
+}
 
 export const ruleBodySchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
-    description: z.string().max(2000).nullish(),
-    enabled: z.boolean().default(true),
-    trigger: triggerSchema,
-    delay: delaySchema.default({ value: 0, unit: 'minutes' }),
-    conditions: treeSchema.default({ all: [] }),
-    actions: z.array(actionSchema).min(1).max(10),
+    ...ruleFields,
+    enabled: ruleFields.enabled.default(true),
+    delay: ruleFields.delay.default({ value: 0, unit: 'minutes' }),
+    conditions: ruleFields.conditions.default({ all: [] }),
     ...readOnly,
   })
   .strict()
-  .superRefine((rule, ctx) => {
-    if (conditionDepth(rule.conditions) > MAX_CONDITION_DEPTH) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['conditions'],
-        message: `nesting deeper than ${MAX_CONDITION_DEPTH}`,
-      });
-    }
-  });
+  .superRefine(checkDepth)
+  .meta({ id: 'RuleInput', description: '`accountId` comes from the API key; one in the body is ignored.' });
 
 export type RuleBody = z.infer<typeof ruleBodySchema>;
 export const rulePatchSchema = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    description: z.string().max(2000).nullable(),
-    enabled: z.boolean(),
-    trigger: triggerSchema,
-    delay: delaySchema,
-    conditions: treeSchema,
-    actions: z.array(actionSchema).min(1).max(10),
-  })
+  .object({ ...ruleFields, ...readOnly })
   .partial()
-  .strict();
+  .strict()
+  .superRefine(checkDepth)
+  .meta({
+    id: 'RulePatch',
+    description: 'Any subset of the rule fields; the merged rule is validated whole.',
+  });
+
+const stored = {
+  version: z.number().int().meta({ description: 'Starts at 1; every PUT or PATCH adds 1.' }),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+};
+
+export const ruleSchema = z
+  .object({
+    id: z.string(),
+    ...ruleFields,
+    description: z.string().nullable(),
+    ...stored,
+  })
+  .meta({ id: 'Rule' });
 
 export type Rule = RuleBody & { id: string; version: number; createdAt: string; updatedAt: string };
 
+const userFields = {
+  externalId: z
+    .string()
+    .min(1)
+    .max(200)
+    .nullish()
+    .meta({ description: "The CRM's id for this user; unique per account." }),
+  name: z.string().max(200).nullish(),
+  email: emailSchema.nullish(),
+  phone: phoneSchema.nullish(),
+  timezone: timezoneSchema.nullish(),
+  attributes: jsonObject(
+    MAX_USER_ATTRIBUTES_BYTES,
+    'Free-form attributes, readable as {{user.attributes.x}}',
+  ),
+};
+
 export const userBodySchema = z
-  .object({
-    externalId: z.string().min(1).max(200).nullish(),
-    name: z.string().max(200).nullish(),
-    email: emailSchema.nullish(),
-    phone: phoneSchema.nullish(),
-    timezone: timezone.nullish(),
-    attributes: z
-      .record(z.string(), z.unknown())
-      .default({})
-      .refine((a) => JSON.stringify(a).length <= 16_384, 'must be at most 16 KB as JSON'),
-    ...readOnly,
-  })
-  .strict();
+  .object({ ...userFields, attributes: userFields.attributes.default({}), ...readOnly })
+  .strict()
+  .meta({ id: 'UserInput' });
 export type UserBody = z.infer<typeof userBodySchema>;
+export const userPatchSchema = z
+  .object({ ...userFields, ...readOnly })
+  .partial()
+  .strict()
+  .meta({ id: 'UserPatch' });
+export type UserPatch = z.infer<typeof userPatchSchema>;
+
+export const userSchema = z
+  .object({
+    id: z.string(),
+    externalId: z.string().nullable(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    timezone: z.string().nullable(),
+    attributes: z.record(z.string(), z.unknown()),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'User' });
 
 export const templateBodySchema = z
   .object({
@@ -274,30 +424,136 @@ export const templateBodySchema = z
     ...readOnly,
   })
   .strict()
-  .refine((t) => t.text || t.html, { message: 'text or html required', path: ['text'] });
+  .refine((t) => t.text || t.html, { message: 'text or html required', path: ['text'] })
+  .meta({ id: 'EmailTemplateInput', description: 'HTML placeholders are HTML-escaped when rendered.' });
 export type TemplateBody = z.infer<typeof templateBodySchema>;
-export const templateIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'must be a slug: lowercase letters, digits and dashes');
+
+export const templateSchema = z
+  .object({
+    id: templateIdSchema,
+    name: z.string(),
+    subject: z.string(),
+    text: z.string().nullable(),
+    html: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'EmailTemplate' });
 
 export const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const eventSchema = z
   .object({
-    id: z.string().regex(EVENT_ID, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional(),
-    name: z
+    id: z
       .string()
-      .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i, 'must be a dotted event name such as job.created')
-      .max(200),
+      .regex(EVENT_ID, 'must be 1-128 of A-Z a-z 0-9 . _ : -')
+      .optional()
+      .meta({ description: 'Your id for the event: sending it again is a no-op (duplicate).' }),
+    name: eventName,
     occurredAt: z.iso.datetime({ offset: true }).optional(),
-    userId: z.string().min(1).max(200).optional(),
-    payload: z.record(z.string(), z.unknown()),
+    userId: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({ description: 'Our user id or the externalId; loads the `user` fact.' }),
+    payload: z.record(z.string(), z.unknown()).meta({ description: 'Its top-level keys are the facts.' }),
   })
-  .strict();
+  .strict()
+  .meta({ id: 'Event' });
 export type EventInput = z.infer<typeof eventSchema>;
 
-export const dryRunSchema = z
-  .object({ event: eventSchema.omit({ id: true }).extend({ id: z.string().max(128).optional() }) })
+const dryRunEvent = eventSchema.omit({ id: true }).extend({ id: z.string().max(128).optional() });
+export const dryRunSchema = z.object({ event: dryRunEvent }).strict().meta({ id: 'DryRunInput' });
+
+/** POST /rules/test: an unsaved rule with the event, as `{rule, event}`. */
+export const unsavedDryRunSchema = z.object({ rule: z.unknown(), event: dryRunEvent }).strict().meta({
+  id: 'UnsavedDryRunInput',
+  description:
+    'The rule (a RuleInput) and the event. The rule fields may also be sent at the top level beside `event`.',
+});
+
+export const conditionResultSchema = z
+  .object({
+    fact: z.string(),
+    path: z.string().nullable(),
+    operator: z.string(),
+    value: z.unknown(),
+    factValue: z.unknown().meta({ description: 'The value read from the event or user (null when absent).' }),
+    result: z
+      .boolean()
+      .nullable()
+      .meta({ description: 'null when the engine did not need this condition to decide.' }),
+  })
+  .meta({ id: 'ConditionResult' });
+
+export const renderedActionSchema = z
+  .union([
+    z.object({ index: z.number(), type: z.literal('sms'), to: z.string(), body: z.string() }),
+    z.object({
+      index: z.number(),
+      type: z.literal('email'),
+      to: z.string(),
+      subject: z.string(),
+      text: z.string().optional(),
+      html: z.string().optional(),
+    }),
+    z.object({
+      index: z.number(),
+      type: z.literal('webhook'),
+      url: z.string(),
+      method: z.enum(['POST', 'PUT', 'PATCH']),
+      payload: z.unknown(),
+    }),
+    z.object({
+      index: z.number(),
+      type: z.enum(['sms', 'email', 'webhook']),
+      error: z.string().meta({ description: 'Why this action could not be rendered for this event.' }),
+    }),
+  ])
+  .meta({ id: 'RenderedAction' });
+
+export const dryRunResultSchema = z
+  .object({
+    matched: z.boolean(),
+    conditions: z.array(conditionResultSchema),
+    actions: z
+      .array(renderedActionSchema)
+      .meta({ description: 'What a real run would send; nothing is sent.' }),
+    userFound: z.boolean().nullable().meta({ description: 'null when the event names no user.' }),
+    warnings: z
+      .array(z.string())
+      .meta({ description: 'Why a real event might not reach this rule (disabled, other event name).' }),
+  })
+  .meta({ id: 'DryRunResult' });
+
+/** `{items, nextCursor}` of a list endpoint. */
+export const pageOf = (item: z.ZodType) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null at the end.' }),
+  });
+
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: '1-200, default 50' }),
+  cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
+};
+
+export const ruleListQuerySchema = z
+  .object({
+    ...pageQuery,
+    eventName: z.string().max(200).optional(),
+    enabled: z.enum(['true', 'false']).optional(),
+  })
   .strict();
+
+export const userListQuerySchema = z
+  .object({ ...pageQuery, externalId: z.string().max(200).optional() })
+  .strict();
+
+export const templateListQuerySchema = z.object(pageQuery).strict();
 
 /** Fact names a rule reads, so validation can reject references to facts that can never exist. */
 export function ruleTemplateFacts(actions: Action[]): string[] {

@@ -2,10 +2,12 @@
  * `{{fact.path}}` templates: values are substituted, never evaluated. Shared by validation, the dry run
  * and the activities so that what validates is exactly what renders.
  */
-import { parsePath, resolveSegments, type PathSegment } from './paths';
+import { factValue, parsePath, resolveSegments, type PathSegment } from './paths';
 
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+// No nested quantifiers and no braces inside: matching is linear in the template's length.
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 const REFERENCE = /^[A-Za-z_][A-Za-z0-9_]*((\.[A-Za-z_][A-Za-z0-9_-]*)|(\[\d{1,6}\]))*$/;
+const RESERVED_FACTS = new Set(['__proto__', 'prototype', 'constructor']);
 
 type Part = string | { fact: string; path: PathSegment[]; source: string };
 
@@ -15,18 +17,24 @@ export function parseTemplate(template: string): Part[] {
   const parts: Part[] = [];
   let last = 0;
   for (const m of template.matchAll(PLACEHOLDER)) {
-    const ref = m[1];
+    const ref = m[1].trim();
+    const shown = ref.length > 60 ? `${ref.slice(0, 60)}…` : ref;
     if (!REFERENCE.test(ref))
-      throw new TemplateError(`"{{${ref}}}" is not a value reference such as {{job.number}}`);
+      throw new TemplateError(`"{{${shown}}}" is not a value reference such as {{job.number}}`);
     const dot = ref.search(/[.[]/);
     const fact = dot === -1 ? ref : ref.slice(0, dot);
-    const path = parsePath('$' + (dot === -1 ? '' : ref.slice(dot)))!;
+    const path = parsePath('$' + (dot === -1 ? '' : ref.slice(dot)));
+    if (RESERVED_FACTS.has(fact) || path === null) {
+      throw new TemplateError(
+        `"{{${shown}}}" is not allowed: no __proto__, prototype or constructor, at most 32 segments`,
+      );
+    }
     parts.push(template.slice(last, m.index), { fact, path, source: ref });
     last = m.index + m[0].length;
   }
   const rest = template.slice(last);
   if (rest.includes('{{') || parts.some((p) => typeof p === 'string' && p.includes('{{'))) {
-    throw new TemplateError('unbalanced "{{"');
+    throw new TemplateError('unbalanced "{{": close each placeholder with "}}"');
   }
   parts.push(rest);
   return parts.filter((p) => p !== '');
@@ -52,6 +60,10 @@ const HTML_ESCAPES: Record<string, string> = {
 };
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 
+function lookup(facts: Record<string, unknown>, part: Exclude<Part, string>): unknown {
+  return resolveSegments(factValue(facts, part.fact), part.path);
+}
+
 export function renderTemplate(
   template: string,
   facts: Record<string, unknown>,
@@ -60,7 +72,7 @@ export function renderTemplate(
   return parseTemplate(template)
     .map((p) => {
       if (typeof p === 'string') return p;
-      const text = stringify(resolveSegments(facts[p.fact], p.path));
+      const text = stringify(lookup(facts, p));
       return options.html ? escapeHtml(text) : text;
     })
     .join('');
@@ -74,7 +86,7 @@ export function renderJson(value: unknown, facts: Record<string, unknown>): unkn
   if (typeof value === 'string') {
     const parts = parseTemplate(value);
     if (parts.length === 1 && typeof parts[0] !== 'string') {
-      const v = resolveSegments(facts[parts[0].fact], parts[0].path);
+      const v = lookup(facts, parts[0]);
       return v === undefined ? null : v;
     }
     return renderTemplate(value, facts);
@@ -88,10 +100,21 @@ export function renderJson(value: unknown, facts: Record<string, unknown>): unkn
 
 /** Every template string inside a JSON value, for validation. */
 export function jsonStrings(value: unknown, at = ''): { path: string; text: string }[] {
-  if (typeof value === 'string') return [{ path: at, text: value }];
-  if (Array.isArray(value)) return value.flatMap((v, i) => jsonStrings(v, `${at}[${i}]`));
+  return jsonStringsAt(value, at ? [at] : []).map((s) => ({
+    path: s.segments.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join(''),
+    text: s.text,
+  }));
+}
+
+/** Like jsonStrings, with the location as path segments (keys may contain dots). */
+export function jsonStringsAt(
+  value: unknown,
+  at: (string | number)[] = [],
+): { segments: (string | number)[]; text: string }[] {
+  if (typeof value === 'string') return [{ segments: at, text: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => jsonStringsAt(v, [...at, i]));
   if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => jsonStrings(v, at ? `${at}.${k}` : k));
+    return Object.entries(value).flatMap(([k, v]) => jsonStringsAt(v, [...at, k]));
   }
   return [];
 }
