@@ -14,6 +14,7 @@ import { rulesRoutes } from './routes/rules';
 import { templatesRoutes } from './routes/templates';
 import { usersRoutes } from './routes/users';
 import { buildOpenApi } from './openapi';
+import { docsRoutes } from './routes/docs';
 
 export const BODY_LIMIT = '1mb';
 const ACCOUNT_SCOPED = ['/rules', '/users', '/templates', '/events', '/executions', '/outbox'];
@@ -83,6 +84,7 @@ export function createApp(deps: ApiDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  app.use(docsRoutes(deps));
   app.get('/metrics', async (_req, res) => {
     let text = await registry.metrics();
     for (const url of deps.extraMetricsUrls ?? []) {

@@ -63,16 +63,47 @@ export class RuleService {
     return paginate(qb, page, toRule);
   }
 
-  /** Replaces the rule and bumps its version in one statement, so concurrent edits each get a version. */
-  async replace(accountId: string, id: string, body: RuleBody): Promise<Rule> {
-    const result = await this.repo
+  /**
+   * Replaces the rule and bumps its version in one statement, so concurrent edits each get a version.
+   * With `expectedVersion`, only that version is replaced (409 otherwise): PATCH merges onto what it read.
+   */
+  async replace(accountId: string, id: string, body: RuleBody, expectedVersion?: number): Promise<Rule> {
+    const qb = this.repo
       .createQueryBuilder()
       .update()
       .set({ ...fields(body), version: () => 'version + 1', updatedAt: () => 'now()' })
-      .where('account_id = :accountId AND id = :id', { accountId, id })
-      .execute();
-    if (!result.affected) throw ApiError.notFound('rule');
+      .where('account_id = :accountId AND id = :id', { accountId, id });
+    if (expectedVersion !== undefined) qb.andWhere('version = :expectedVersion', { expectedVersion });
+    const result = await qb.execute();
+    if (!result.affected) {
+      if (expectedVersion !== undefined && (await this.find(accountId, id))) {
+        throw new ApiError(409, 'conflict', 'the rule changed while this request was applied; retry');
+      }
+      throw ApiError.notFound('rule');
+    }
     return this.get(accountId, id);
+  }
+
+  /** Rules whose email actions name a template, with the index of each such action. */
+  async usingTemplate(
+    accountId: string,
+    templateId: string,
+  ): Promise<{ id: string; name: string; actionIndexes: number[] }[]> {
+    const rows = await this.repo
+      .createQueryBuilder('r')
+      .where('r.account_id = :accountId', { accountId })
+      .andWhere('r.actions @> :needle::jsonb', {
+        needle: JSON.stringify([{ type: 'email', params: { templateId } }]),
+      })
+      .orderBy('r.seq', 'ASC')
+      .getMany();
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      actionIndexes: (r.actions as Rule['actions']).flatMap((a, i) =>
+        a.type === 'email' && a.params.templateId === templateId ? [i] : [],
+      ),
+    }));
   }
 
   async delete(accountId: string, id: string): Promise<void> {

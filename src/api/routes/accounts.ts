@@ -4,11 +4,29 @@ import { createAccount } from '../../services/accounts';
 import { parseOrThrow } from '../../services/validation';
 import { requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
-import type { OpenApiPaths } from '../openapi-helpers';
-
-export const accountsOpenApi: OpenApiPaths = {};
+import { errors, requestBody, response, type OpenApiPaths } from '../openapi-helpers';
 
 export const accountBodySchema = z.object({ name: z.string().trim().min(1).max(200) }).strict();
+
+export const accountsOpenApi: OpenApiPaths = {
+  '/accounts': {
+    post: {
+      tags: ['accounts'],
+      summary: 'Create an account (tenant)',
+      description: 'Needs the operator token (`ADMIN_TOKEN`). The API key is shown once, here.',
+      operationId: 'createAccount',
+      security: [{ adminToken: [] }],
+      requestBody: requestBody(accountBodySchema),
+      responses: {
+        '201': response(
+          z.object({ id: z.string(), name: z.string(), apiKey: z.string(), webhookSecret: z.string() }),
+          'The account, its API key and its webhook signing secret',
+        ),
+        ...errors(400, 401),
+      },
+    },
+  },
+};
 
 export function accountRoutes({ db, config }: ApiDeps): Router {
   const r = Router();

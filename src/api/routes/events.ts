@@ -11,9 +11,7 @@ import { eventSchema } from '../../shared/schemas';
 import { parseOrThrow } from '../../services/validation';
 import { accountOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import type { OpenApiPaths } from '../openapi-helpers';
-
-export const eventsOpenApi: OpenApiPaths = {};
+import { errors, requestBody, response, type OpenApiPaths } from '../openapi-helpers';
 import { metrics } from '../../metrics';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -26,6 +24,56 @@ export interface IngestResult {
   workflowId: string;
   duplicate?: true;
 }
+
+const acceptedSchema = z.object({
+  eventId: z.string(),
+  workflowId: z.string().meta({ description: 'The event workflow (GET /executions/{workflowId})' }),
+  duplicate: z.literal(true).optional().meta({ description: 'Present when this event id was seen before' }),
+});
+
+export const eventsOpenApi: OpenApiPaths = {
+  '/events': {
+    post: {
+      tags: ['events'],
+      summary: 'Ingest an event',
+      description:
+        "Starts the event workflow: the account's enabled rules for this event name each get a rule run. The same `id` again is a duplicate (200) and runs nothing.",
+      operationId: 'ingestEvent',
+      requestBody: requestBody(eventSchema),
+      responses: {
+        '202': response(acceptedSchema, 'Accepted: the workflow started'),
+        '200': response(acceptedSchema, 'Duplicate: this event id was already ingested (`duplicate: true`)'),
+        ...errors(400, 401, 413, 429),
+      },
+    },
+  },
+  '/events/batch': {
+    post: {
+      tags: ['events'],
+      summary: `Ingest up to ${MAX_BATCH} events`,
+      description: 'Each event is ingested as by POST /events; one result per event, in order.',
+      operationId: 'ingestEvents',
+      requestBody: requestBody(z.object({ events: z.array(eventSchema).min(1).max(MAX_BATCH) }).strict()),
+      responses: {
+        '200': response(
+          z.object({
+            results: z.array(
+              z.union([
+                acceptedSchema.extend({ status: z.union([z.literal(200), z.literal(202)]) }),
+                z.object({
+                  status: z.number().int(),
+                  error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()) }),
+                }),
+              ]),
+            ),
+          }),
+          'One result per event',
+        ),
+        ...errors(400, 401, 413, 429),
+      },
+    },
+  },
+};
 
 export function eventRoutes({ config, temporal }: ApiDeps): Router {
   const r = Router();

@@ -1,8 +1,41 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
-import type { OpenApiPaths } from '../openapi-helpers';
+import { z } from 'zod';
+import { response, type OpenApiPaths } from '../openapi-helpers';
 
-export const healthOpenApi: OpenApiPaths = {};
+const readySchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.object({ database: z.string(), temporal: z.string() }).meta({ description: '"ok" or the error' }),
+});
+
+export const healthOpenApi: OpenApiPaths = {
+  '/healthz': {
+    get: {
+      tags: ['operations'],
+      summary: 'Liveness: the API process answers',
+      operationId: 'healthz',
+      security: [],
+      responses: { '200': response(z.object({ status: z.literal('ok') }), 'Alive') },
+    },
+  },
+  '/readyz': {
+    get: {
+      tags: ['operations'],
+      summary: 'Readiness: PostgreSQL and Temporal are reachable',
+      operationId: 'readyz',
+      security: [],
+      responses: {
+        '200': response(readySchema, 'Ready'),
+        '503': response(
+          readySchema.extend({
+            error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()) }),
+          }),
+          'Not ready; `error.message` names what is down',
+        ),
+      },
+    },
+  },
+};
 
 export function healthRoutes({ db, temporal }: ApiDeps): Router {
   const r = Router();

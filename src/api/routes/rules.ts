@@ -1,10 +1,300 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import { planRun, type PlanEvent } from '../../services/plan';
+import { RuleService } from '../../services/rules';
+import { RuleSchedules } from '../../services/schedules';
+import {
+  checkCursor,
+  parseOrThrow,
+  prefixDetails,
+  validateRule,
+  type RuleContext,
+} from '../../services/validation';
+import { workflowIds } from '../../shared/constants';
+import { ApiError } from '../../shared/errors';
+import {
+  dryRunResultSchema,
+  dryRunSchema,
+  pageOf,
+  ruleBodySchema,
+  ruleListQuerySchema,
+  rulePatchSchema,
+  ruleSchema,
+  unsavedDryRunSchema,
+  type Rule,
+  type RuleBody,
+} from '../../shared/schemas';
+import { accountOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import type { OpenApiPaths } from '../openapi-helpers';
+import {
+  errors,
+  noContent,
+  pathParameter,
+  queryParameters,
+  requestBody,
+  response,
+  type OpenApiPaths,
+} from '../openapi-helpers';
 
-export const rulesOpenApi: OpenApiPaths = {};
+const runNowResultSchema = z.object({ ruleId: z.string(), scheduleId: z.string() });
+const ruleId = pathParameter('id', 'The rule id (`rule_…`)');
+const tags = ['rules'];
 
-export function rulesRoutes(_deps: ApiDeps): Router {
+export const rulesOpenApi: OpenApiPaths = {
+  '/rules': {
+    post: {
+      tags,
+      summary: 'Create a rule',
+      description:
+        'Validated whole: operators, paths (safe grammar only), templates, recipients, webhook targets and that every `templateId` exists.',
+      operationId: 'createRule',
+      requestBody: requestBody(ruleBodySchema),
+      responses: { '201': response(ruleSchema, 'The rule, version 1'), ...errors(400, 401, 413, 415) },
+    },
+    get: {
+      tags,
+      summary: "List the account's rules",
+      operationId: 'listRules',
+      parameters: queryParameters(ruleListQuerySchema),
+      responses: {
+        '200': response(pageOf(ruleSchema), 'A page of rules, oldest first'),
+        ...errors(400, 401),
+      },
+    },
+  },
+  '/rules/test': {
+    post: {
+      tags,
+      summary: 'Dry-run an unsaved rule against an event',
+      description: 'Nothing is saved or sent and no workflow starts.',
+      operationId: 'testUnsavedRule',
+      requestBody: requestBody(unsavedDryRunSchema),
+      responses: {
+        '200': response(dryRunResultSchema, 'What a run would decide and send'),
+        ...errors(400, 401),
+      },
+    },
+  },
+  '/rules/{id}': {
+    parameters: [ruleId],
+    get: {
+      tags,
+      summary: 'Get a rule',
+      operationId: 'getRule',
+      responses: { '200': response(ruleSchema, 'The rule'), ...errors(401, 404) },
+    },
+    put: {
+      tags,
+      summary: 'Replace a rule (version + 1)',
+      operationId: 'replaceRule',
+      requestBody: requestBody(ruleBodySchema),
+      responses: { '200': response(ruleSchema, 'The new version'), ...errors(400, 401, 404) },
+    },
+    patch: {
+      tags,
+      summary: 'Change some fields of a rule (version + 1)',
+      description: 'The fields sent replace the stored ones; the merged rule is validated whole.',
+      operationId: 'patchRule',
+      requestBody: requestBody(rulePatchSchema),
+      responses: { '200': response(ruleSchema, 'The new version'), ...errors(400, 401, 404, 409) },
+    },
+    delete: {
+      tags,
+      summary: 'Delete a rule',
+      operationId: 'deleteRule',
+      responses: { '204': noContent('Deleted'), ...errors(401, 404) },
+    },
+  },
+  '/rules/{id}/test': {
+    parameters: [ruleId],
+    post: {
+      tags,
+      summary: 'Dry-run a saved rule against an event',
+      description:
+        'Evaluates the conditions (each with the fact value it read) and renders the actions. Nothing is sent and no workflow starts.',
+      operationId: 'testRule',
+      requestBody: requestBody(dryRunSchema),
+      responses: {
+        '200': response(dryRunResultSchema, 'What a run would decide and send'),
+        ...errors(400, 401, 404),
+      },
+    },
+  },
+  '/rules/{id}/run-now': {
+    parameters: [ruleId],
+    post: {
+      tags,
+      summary: 'Run a scheduled rule once now',
+      description:
+        "Triggers one tick of the rule's Temporal Schedule (`schedule-<ruleId>`) over the account's users. 409 for a rule without a schedule trigger or a disabled one.",
+      operationId: 'runRuleNow',
+      responses: {
+        '202': response(runNowResultSchema, 'The tick was requested'),
+        ...errors(401, 404, 409),
+      },
+    },
+  },
+};
+
+/** Ids the API hands out; anything else cannot name a rule (and never reaches a query). */
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+export function idParam(raw: unknown, what: string): string {
+  if (typeof raw !== 'string' || !ID.test(raw)) throw ApiError.notFound(what);
+  return raw;
+}
+
+/** The stored rule as a body again: what PATCH merges onto. */
+function asBody(rule: Rule): Record<string, unknown> {
+  const { id: _id, version: _v, createdAt: _c, updatedAt: _u, ...body } = rule;
+  return body;
+}
+
+const MAX_PATCH_ATTEMPTS = 3;
+const scheduled = (rule: Rule) => 'schedule' in rule.trigger;
+
+export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
   const r = Router();
+  const rules = new RuleService(db);
+  // Every rule write goes through the Schedule sync, so a scheduled rule's Temporal Schedule matches it.
+  const schedules = new RuleSchedules(temporal, config);
+  const ctx = (res: Response): RuleContext => ({
+    db,
+    accountId: accountOf(res).id,
+    allowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+  });
+
+  async function dryRun(res: Response, rule: Rule, input: z.infer<typeof dryRunSchema>['event']) {
+    const accountId = accountOf(res).id;
+    const event: PlanEvent = {
+      ...input,
+      id: input.id ?? 'dry-run',
+      occurredAt: input.occurredAt ?? new Date().toISOString(),
+    };
+    const plan = await planRun(db, accountId, rule, event);
+    const warnings: string[] = [];
+    if (!rule.enabled) warnings.push('the rule is disabled: real events do not run it');
+    if ('eventName' in rule.trigger && rule.trigger.eventName !== event.name) {
+      warnings.push(`the rule triggers on "${rule.trigger.eventName}", not on "${event.name}"`);
+    }
+    if ('schedule' in rule.trigger) {
+      warnings.push('the rule runs on a schedule over the users; this dry run used the event given');
+    }
+    if (plan.userFound === false) {
+      warnings.push(`no user "${event.userId}" in this account: the user fact is null`);
+    }
+    res.json({ ...plan, warnings });
+  }
+
+  r.post('/rules', async (req, res) => {
+    const accountId = accountOf(res).id;
+    const body = await validateRule(req.body, ctx(res));
+    const rule = await rules.create(accountId, body);
+    try {
+      if (scheduled(rule)) await schedules.sync(accountId, rule);
+    } catch (err) {
+      // No rule without its Schedule: undo the insert and report the failure.
+      await rules.delete(accountId, rule.id).catch(() => undefined);
+      throw err;
+    }
+    res.status(201).location(`/rules/${rule.id}`).json(rule);
+  });
+
+  r.get('/rules', async (req, res) => {
+    const q = parseOrThrow(ruleListQuerySchema, req.query);
+    checkCursor(q.cursor);
+    const page = await rules.list(
+      accountOf(res).id,
+      {
+        ...(q.eventName !== undefined && { eventName: q.eventName }),
+        ...(q.enabled !== undefined && { enabled: q.enabled === 'true' }),
+      },
+      { limit: q.limit, cursor: q.cursor },
+    );
+    res.json(page);
+  });
+
+  // An unsaved rule: `{rule, event}`, or the rule's fields at the top level beside `event`.
+  r.post('/rules/test', async (req, res) => {
+    const input: unknown = req.body;
+    let ruleInput: unknown;
+    let event: z.infer<typeof dryRunSchema>['event'];
+    let prefix = '';
+    if (input && typeof input === 'object' && !Array.isArray(input) && 'rule' in input) {
+      ({ rule: ruleInput, event } = parseOrThrow(unsavedDryRunSchema, input));
+      prefix = 'rule';
+    } else {
+      const { event: rawEvent, ...rest } = (
+        input && typeof input === 'object' && !Array.isArray(input) ? input : {}
+      ) as Record<string, unknown>;
+      ({ event } = parseOrThrow(dryRunSchema, { event: rawEvent }));
+      ruleInput = Array.isArray(input) || input === null || typeof input !== 'object' ? input : rest;
+    }
+    let body: RuleBody;
+    try {
+      body = await validateRule(ruleInput, ctx(res));
+    } catch (err) {
+      throw prefix ? prefixDetails(err, prefix) : err;
+    }
+    const now = new Date().toISOString();
+    await dryRun(res, { ...body, id: 'unsaved', version: 0, createdAt: now, updatedAt: now }, event);
+  });
+
+  r.get('/rules/:id', async (req, res) => {
+    res.json(await rules.get(accountOf(res).id, idParam(req.params.id, 'rule')));
+  });
+
+  r.put('/rules/:id', async (req, res) => {
+    const accountId = accountOf(res).id;
+    const id = idParam(req.params.id, 'rule');
+    const before = await rules.get(accountId, id); // another account's rule is a 404 whatever the body
+    const body = await validateRule(req.body, ctx(res));
+    const rule = await rules.replace(accountId, id, body);
+    if (scheduled(before) || scheduled(rule)) await schedules.sync(accountId, rule);
+    res.json(rule);
+  });
+
+  r.patch('/rules/:id', async (req, res) => {
+    const accountId = accountOf(res).id;
+    const id = idParam(req.params.id, 'rule');
+    let current = await rules.get(accountId, id);
+    const patch = parseOrThrow(rulePatchSchema, req.body);
+    const { id: _i, _id, accountId: _a, version: _v, createdAt: _c, updatedAt: _u, ...changes } = patch;
+    // Merge onto the version read; if another edit lands in between, merge again onto the new one.
+    for (let attempt = 1; ; attempt++) {
+      const merged = await validateRule({ ...asBody(current), ...changes }, ctx(res));
+      let rule: Rule;
+      try {
+        rule = await rules.replace(accountId, id, merged, current.version);
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status !== 409 || attempt >= MAX_PATCH_ATTEMPTS) throw err;
+        current = await rules.get(accountId, id);
+        continue;
+      }
+      if (scheduled(current) || scheduled(rule)) await schedules.sync(accountId, rule);
+      res.json(rule);
+      return;
+    }
+  });
+
+  r.delete('/rules/:id', async (req, res) => {
+    const accountId = accountOf(res).id;
+    const rule = await rules.get(accountId, idParam(req.params.id, 'rule'));
+    await rules.delete(accountId, rule.id);
+    if (scheduled(rule)) await schedules.remove(rule.id);
+    res.status(204).end();
+  });
+
+  r.post('/rules/:id/test', async (req, res) => {
+    const rule = await rules.get(accountOf(res).id, idParam(req.params.id, 'rule'));
+    const { event } = parseOrThrow(dryRunSchema, req.body);
+    await dryRun(res, rule, event);
+  });
+
+  r.post('/rules/:id/run-now', async (req, res) => {
+    const rule = await rules.get(accountOf(res).id, idParam(req.params.id, 'rule'));
+    await schedules.runNow(rule);
+    res.status(202).json({ ruleId: rule.id, scheduleId: workflowIds.schedule(rule.id) });
+  });
+
   return r;
 }
