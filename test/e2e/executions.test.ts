@@ -78,7 +78,7 @@ describe('timelines', () => {
     const eventName = `job.done${uniq()}`;
     const ruleId = await createRule(
       acct,
-      rule(eventName, `/ok-${uniq()}`, { delay: { value: 1, unit: 'seconds' } }),
+      rule(eventName, `/ok-${uniq()}`, { delay: { value: 3, unit: 'seconds' } }),
     );
     const { eventId, eventWorkflowId } = await sendEvent(acct, eventName, {
       job: { number: 77, status: 'Done' },
@@ -113,8 +113,10 @@ describe('timelines', () => {
     const [received] = entries(d, 'event_received');
     const [started] = entries(d, 'delay_started');
     const [ended] = entries(d, 'delay_ended');
-    expect(started).toMatchObject({ delay: '1 second', delayMs: 1000 });
-    expect(Date.parse(started.plannedEndAt)).toBe(Date.parse(received.at) + 1000);
+    // A 3 s delay: long enough that the run (started after ingest) still has some of it to sleep.
+    expect(started).toMatchObject({ delay: '3 seconds', delayMs: 3000 });
+    expect(started.remainingMs).toBeLessThanOrEqual(3000);
+    expect(Date.parse(started.plannedEndAt)).toBe(Date.parse(received.at) + 3000);
     expect(ended.plannedEndAt).toBe(started.plannedEndAt);
     expect(Date.parse(ended.actualEndAt)).toBeGreaterThanOrEqual(Date.parse(ended.plannedEndAt) - 50);
     expect(ended.lateByMs).toEqual(expect.any(Number));
@@ -147,7 +149,7 @@ describe('timelines', () => {
     const ev = await closed(acct, eventWorkflowId);
     expect(ev).toMatchObject({ kind: 'event', status: 'completed', ruleId: null, eventId });
     expect(entries(ev, 'rules_matched')[0].rules).toEqual([
-      expect.objectContaining({ ruleId, ruleVersion: 1, delay: '1 second' }),
+      expect.objectContaining({ ruleId, ruleVersion: 1, delay: '3 seconds' }),
     ]);
     expect(entries(ev, 'rule_run_started')).toEqual([
       expect.objectContaining({ ruleId, workflowId: runId, runId: expect.any(String) }),
