@@ -3,8 +3,8 @@
  * TEMPORAL_ADDRESS.
  *
  * SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish (at most
- * SHUTDOWN_GRACE_SECONDS), close the Temporal connection and the database pool, exit 0. A second
- * signal, or a drain that outlives the grace period, exits 1.
+ * SHUTDOWN_GRACE_SECONDS), close the Temporal connection and the database pool, exit 0. Repeated
+ * signals are ignored; a drain that outlives the grace period (+2 s) exits 1.
  */
 import { databaseUrl, loadConfig } from '../config';
 import { openDatabase } from '../db/data-source';
@@ -20,10 +20,8 @@ async function main() {
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting without draining');
-      process.exit(1);
-    }
+    // npm and the terminal can both deliver one Ctrl-C: repeats are ignored, the force timer bounds the wait.
+    if (stopping) return;
     stopping = true;
     const graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000;
     log.info({ signal, graceSeconds: config.SHUTDOWN_GRACE_SECONDS }, 'api draining');

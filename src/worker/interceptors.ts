@@ -14,10 +14,12 @@
  * in ./worker.ts.
  */
 import {
+  defaultPayloadConverter,
   isCancellation,
   metricMeter,
   TemporalFailure,
   workflowInfo,
+  type Headers,
   type WorkflowInterceptorsFactory,
 } from '@temporalio/workflow';
 import { WORKFLOW_TYPES } from '../shared/constants';
@@ -88,6 +90,27 @@ export function runContextOf(arg: unknown): RunContext {
   return ctx;
 }
 
+/**
+ * Activity header carrying the run's context (accountId, ruleId, eventId, eventName), so an activity's
+ * log lines name the run even when its arguments do not (a DeliveryContext has no eventId).
+ */
+export const RUN_CONTEXT_HEADER = 'crm-run-context';
+
+/** The fields that go on log lines: everything but the timestamp. */
+export function logFields(run: RunContext): Omit<RunContext, 'receivedAt'> {
+  const { receivedAt: _receivedAt, ...fields } = run;
+  return fields;
+}
+
+function withRunContext<T extends { readonly headers: Headers }>(input: T, run: RunContext): T {
+  const fields = logFields(run);
+  if (Object.keys(fields).length === 0) return input;
+  return {
+    ...input,
+    headers: { ...input.headers, [RUN_CONTEXT_HEADER]: defaultPayloadConverter.toPayload(fields) },
+  };
+}
+
 const RUN_OUTCOMES = new Set(['sent', 'conditions_not_met', 'skipped', 'failed']);
 
 function deliveryOutcome(result: unknown): string {
@@ -124,7 +147,11 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
     ],
     outbound: [
       {
-        scheduleActivity(input, next) {
+        scheduleLocalActivity(input, next) {
+          return next(withRunContext(input, run));
+        },
+        scheduleActivity(plain, next) {
+          const input = withRunContext(plain, run);
           const channel = DELIVERY_CHANNELS[input.activityType];
           if (!channel) return next(input);
           const deliveries = metricMeter.createCounter(
@@ -168,8 +195,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
           });
         },
         getLogAttributes(input, next) {
-          const { receivedAt: _receivedAt, ...fields } = run;
-          return next({ ...fields, ...input });
+          return next({ ...logFields(run), ...input });
         },
       },
     ],

@@ -3,7 +3,8 @@
  * against DATABASE_URL and TEMPORAL_ADDRESS. Run as many as you need on the same task queue.
  *
  * SIGTERM/SIGINT: stop polling, let in-flight activities finish within SHUTDOWN_GRACE_SECONDS (then
- * they are cancelled and retried elsewhere), close the connections, exit 0. A second signal exits at once.
+ * they are cancelled and retried elsewhere), close the connections, exit 0. Repeated signals are ignored;
+ * if activities ignore cancellation, run() fails SHUTDOWN_GRACE_SECONDS + 10 s after the signal (exit 1).
  */
 import { NativeConnection } from '@temporalio/worker';
 import { databaseUrl, loadConfig } from '../config';
@@ -22,10 +23,8 @@ async function main(): Promise<number> {
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting without waiting for in-flight activities');
-      process.exit(1);
-    }
+    // npm and the terminal can both deliver one Ctrl-C: repeats are ignored, the grace period bounds the wait.
+    if (stopping) return;
     stopping = true;
     log.info(
       { signal, graceSeconds: config.SHUTDOWN_GRACE_SECONDS },

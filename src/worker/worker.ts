@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Logger as TemporalLogger } from '@temporalio/common';
+import { defaultPayloadConverter, type Logger as TemporalLogger } from '@temporalio/common';
 import {
   makeTelemetryFilterString,
   NativeConnection,
@@ -13,7 +13,15 @@ import type { DataSource } from 'typeorm';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { PREBUILT_BUNDLE, WORKFLOW_INTERCEPTOR_MODULES } from './bundle';
-import { DELIVERY_CHANNELS, HISTOGRAM_BUCKETS, METRICS, runContextOf, type RunContext } from './interceptors';
+import {
+  DELIVERY_CHANNELS,
+  HISTOGRAM_BUCKETS,
+  logFields,
+  METRICS,
+  RUN_CONTEXT_HEADER,
+  runContextOf,
+  type RunContext,
+} from './interceptors';
 
 /** Built by `npm run build:bundle` (and the Dockerfile); without it the worker bundles at start. */
 export { PREBUILT_BUNDLE };
@@ -50,15 +58,23 @@ export function installRuntime(config: Config, logger: TemporalLogger): Runtime 
 }
 
 /**
- * Counts every delivery attempt, and puts the run's accountId, ruleId and eventId on every log line an
- * activity writes (the SDK already adds workflowId, activityType and attempt).
+ * Counts every delivery attempt, and puts the run's accountId, ruleId, eventId and eventName on every
+ * log line an activity writes (the SDK already adds workflowId, activityType and attempt).
  */
 export const activityInterceptors: ActivityInterceptorsFactory = (ctx) => {
   let run: RunContext = {};
   return {
     inbound: {
       execute(input, next) {
-        run = runContextOf(input.args[0]);
+        // The workflow interceptor sends the run's context in a header; the arguments may add to it.
+        const header = input.headers[RUN_CONTEXT_HEADER];
+        let fromHeader: RunContext = {};
+        try {
+          fromHeader = header ? runContextOf(defaultPayloadConverter.fromPayload(header)) : {};
+        } catch {
+          /* a header we cannot read only costs log fields */
+        }
+        run = { ...fromHeader, ...runContextOf(input.args[0]) };
         const channel = DELIVERY_CHANNELS[ctx.info.activityType];
         if (channel) {
           ctx.metricMeter
@@ -74,8 +90,7 @@ export const activityInterceptors: ActivityInterceptorsFactory = (ctx) => {
     },
     outbound: {
       getLogAttributes(input, next) {
-        const { receivedAt: _receivedAt, ...fields } = run;
-        return next({ ...input, ...fields });
+        return next({ ...input, ...logFields(run) });
       },
     },
   };
