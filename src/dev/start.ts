@@ -34,7 +34,9 @@ async function main() {
   mkdirSync(dataDir, { recursive: true });
   const started: Service[] = [];
   const stopAll = async () => {
-    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    for (const s of started.reverse()) {
+      await s.stop().catch(() => undefined);
+    }
   };
 
   try {
@@ -111,8 +113,10 @@ async function main() {
     say('Press Ctrl-C to stop.');
 
     await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+      // Ctrl-C reaches this process more than once (from the terminal and relayed by npm/tsx): every
+      // signal after the first is ignored so the orderly stop below is never cut short.
+      process.on('SIGINT', resolve);
+      process.on('SIGTERM', resolve);
       void running.catch((err) => {
         say(`worker stopped: ${(err as Error).message}`);
         resolve();

@@ -223,7 +223,7 @@ describe('a worker killed during the delay', () => {
   function startWorkerProcess(): ChildProcess {
     const child = spawn(
       process.execPath,
-      [require.resolve('tsx/cli'), path.resolve(__dirname, '../../src/worker/main.ts')],
+      ['--import', 'tsx', path.resolve(__dirname, '../../src/worker/main.ts')],
       {
         env: {
           ...process.env,

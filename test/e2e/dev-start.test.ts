@@ -46,7 +46,7 @@ interface Started {
 
 async function start(): Promise<Started> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'src/dev/start.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/dev/start.ts')], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
