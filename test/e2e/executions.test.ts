@@ -4,8 +4,6 @@
  */
 import { startReceiver } from '../helpers/receiver';
 import { eventually, startStack, type AccountClient, type Stack } from '../helpers/stack';
-import { RuleService } from '../../src/services/rules';
-import { ruleBodySchema } from '../../src/shared/schemas';
 
 let stack: Stack;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -39,17 +37,15 @@ function rule(eventName: string, path: string, overrides: Record<string, unknown
   };
 }
 
-// POST /rules is being built in parallel; until it lands, rules are stored through the service it uses.
 async function createRule(acct: AccountClient, body: Record<string, unknown>): Promise<string> {
-  const created = await new RuleService(stack.db).create(acct.id, ruleBodySchema.parse(body));
-  return created.id;
+  const res = await acct.post('/rules', body);
+  expect(res.status).toBe(201);
+  return res.body.id;
 }
-async function disableRule(
-  acct: AccountClient,
-  ruleId: string,
-  body: Record<string, unknown>,
-): Promise<void> {
-  await new RuleService(stack.db).replace(acct.id, ruleId, ruleBodySchema.parse({ ...body, enabled: false }));
+async function disableRule(acct: AccountClient, ruleId: string): Promise<void> {
+  const res = await acct.patch(`/rules/${ruleId}`, { enabled: false });
+  expect(res.status).toBe(200);
+  expect(res.body).toMatchObject({ enabled: false, version: 2 });
 }
 
 async function sendEvent(acct: AccountClient, name: string, payload: unknown, id = `e-${uniq()}`) {
@@ -214,7 +210,7 @@ describe('timelines', () => {
       return res.status === 200 && entries(res.body, 'delay_started').length ? res.body : undefined;
     });
     expect(sleeping.status).toBe('running');
-    await disableRule(acct, ruleId, body);
+    await disableRule(acct, ruleId);
 
     const d = await closed(acct, runId);
     expect(d.result).toMatchObject({ outcome: 'skipped', reason: expect.stringContaining('disabled') });

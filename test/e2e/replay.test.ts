@@ -7,8 +7,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RuleService } from '../../src/services/rules';
-import { ruleBodySchema } from '../../src/shared/schemas';
 import { eventually, startStack, type Stack } from '../helpers/stack';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -131,16 +129,14 @@ describe('replay from the server', () => {
   test('--workflow-id and --query replay runs fetched from Temporal', async () => {
     const acct = await stack.account();
     const eventName = `job.replay${Math.random().toString(36).slice(2, 8)}`;
-    // POST /rules is being built in parallel; the rule is stored through the service it uses.
-    const rule = await new RuleService(stack.db).create(
-      acct.id,
-      ruleBodySchema.parse({
-        name: 'Replay me',
-        trigger: { eventName },
-        conditions: { all: [{ fact: 'job', path: '$.status', operator: 'equal', value: 'Done' }] },
-        actions: [{ type: 'sms', params: { recipient: '+15551234567', message: 'Job {{job.number}} done' } }],
-      }),
-    );
+    const created = await acct.post('/rules', {
+      name: 'Replay me',
+      trigger: { eventName },
+      conditions: { all: [{ fact: 'job', path: '$.status', operator: 'equal', value: 'Done' }] },
+      actions: [{ type: 'sms', params: { recipient: '+15551234567', message: 'Job {{job.number}} done' } }],
+    });
+    expect(created.status).toBe(201);
+    const rule = created.body;
     const ids: string[] = [];
     for (const [i, status] of ['Done', 'Open'].entries()) {
       const res = await acct.post('/events', {
