@@ -16,6 +16,8 @@ const SECRET_KEYS = [
   'authorization',
   'Authorization',
   'cookie',
+  // An activity's task token lets its holder complete the activity.
+  'taskToken',
 ];
 
 const CONFIG_SECRETS = [
