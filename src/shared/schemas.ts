@@ -254,16 +254,42 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
+const MONTHS = 'JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC';
+const DAYS = 'SUN|MON|TUE|WED|THU|FRI|SAT';
+/** Per field, the tokens Temporal Schedules accept (no L, W, ? or H: the Temporal SDK refuses them). */
+const CRON_FIELDS: [string, RegExp][] = [
+  ['minute', /^(\*|\d{1,2})$/],
+  ['hour', /^(\*|\d{1,2})$/],
+  ['day of month', /^(\*|\d{1,2})$/],
+  ['month', new RegExp(`^(\\*|\\d{1,2}|${MONTHS})$`, 'i')],
+  ['day of week', new RegExp(`^(\\*|\\d|${DAYS})$`, 'i')],
+];
+
+function cronProblem(cron: string): string | null {
+  const fields = cron.split(' ');
+  for (const [i, field] of fields.entries()) {
+    const [name, token] = CRON_FIELDS[i];
+    // Lists, ranges and steps of plain values; `#n` (the nth weekday) in the day of week.
+    const body = i === 4 ? field.replace(/#[1-5]$/, '') : field;
+    if (!body.split(/[,/-]/).every((t) => token.test(t)))
+      return `the ${name} field "${field}" is not supported`;
+  }
+  try {
+    CronExpressionParser.parse(cron);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return null;
+}
+
 const cronExpression = z
   .string()
   .max(100)
-  .regex(/^\s*\S+(\s+\S+){4}\s*$/, 'must be a five-field cron expression such as "0 9 * * MON"')
+  .regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression such as "0 9 * * MON"')
   .superRefine((cron, ctx) => {
-    try {
-      CronExpressionParser.parse(cron.trim());
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `is not a valid cron expression: ${(err as Error).message}` });
-    }
+    if (cron.split(' ').length !== 5) return;
+    const problem = cronProblem(cron);
+    if (problem) ctx.addIssue({ code: 'custom', message: `is not a valid cron expression: ${problem}` });
   })
   .meta({
     description: 'Five fields (minute precision at most): minute hour day-of-month month day-of-week.',

@@ -864,6 +864,28 @@ describe('scheduled rules reach their Temporal Schedule', () => {
     await expect(handle.describe()).rejects.toThrow();
   });
 
+  test('every cron the validation accepts, Temporal accepts; the rest are 400s, never 500s', async () => {
+    for (const cron of [
+      '*/5 * * * *',
+      '0 9 * JAN-MAR MON-FRI',
+      '1-5/2 0 1,15 * 0',
+      '0 9 * * MON#2',
+      '0 0 29 2 *',
+    ]) {
+      const res = await acct.post(
+        '/rules',
+        smsRule({ trigger: { schedule: { cron, timezone: 'Europe/London' } } }),
+      );
+      expect([cron, res.status]).toEqual([cron, 201]);
+      expect((await acct.delete(`/rules/${res.body.id}`)).status).toBe(204);
+    }
+    for (const cron of ['0 9 L * *', '0 9 ? * MON', '0 9 * * 1L', 'H 9 * * *', '0 9 31 2 *', '@daily']) {
+      const res = await acct.post('/rules', smsRule({ trigger: { schedule: { cron } } }));
+      expect([cron, res.status]).toEqual([cron, 400]);
+      expect(res.body.error.details[0].path).toBe('trigger.schedule.cron');
+    }
+  });
+
   test('run-now on an event rule is a 409', async () => {
     const rule = await create(acct, smsRule());
     expectError(await acct.post(`/rules/${rule.id}/run-now`), 409, 'not_scheduled');
