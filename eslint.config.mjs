@@ -47,7 +47,11 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
-  { files: ['*.js'], languageOptions: { globals: { module: 'writable', require: 'readonly' } } },
+  {
+    files: ['*.js', 'scripts/*.js'],
+    languageOptions: { globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     files: ['src/workflows/**/*.ts'],
     rules: {

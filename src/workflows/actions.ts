@@ -1,5 +1,11 @@
 /** Delivering one rendered action from workflow code: shared by rule runs and scheduled ticks. */
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FAILURE_TYPES } from '../shared/constants';
 import { maskRecipient, urlHost } from '../shared/mask';
@@ -63,7 +69,7 @@ function failureOf(err: unknown): { message: string; attempts: number } {
   return { message: cause instanceof Error ? cause.message : String(cause), attempts: details?.attempt ?? 1 };
 }
 
-/** Delivers one action and reports its outcome; never throws, so one action cannot stop the others. */
+/** Delivers one action and reports its outcome; only cancellation throws, so one action cannot stop the others. */
 export async function runAction(
   accountId: string,
   ruleId: string,
@@ -77,6 +83,8 @@ export async function runAction(
     const r = await send(accountId, ruleId, keyPrefix, action);
     return { ...base, outcome: 'sent', attempts: r.attempts ?? 1, providerId: r.providerId };
   } catch (err) {
+    // A cancelled run ends cancelled, not failed.
+    if (isCancellation(err)) throw err;
     const f = failureOf(err);
     return { ...base, outcome: 'failed', attempts: f.attempts, providerId: null, error: f.message };
   }

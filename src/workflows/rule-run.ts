@@ -9,10 +9,9 @@ import {
   setCurrentDetails,
   sleep,
   upsertMemo,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { FAILURE_TYPES } from '../shared/constants';
+import { FAILURE_TYPES, workflowIds } from '../shared/constants';
 import type { RuleRunInput, RuleRunResult } from '../shared/run-types';
 import { runAction } from './actions';
 
@@ -48,9 +47,10 @@ export async function ruleRunWorkflow(input: RuleRunInput): Promise<RuleRunResul
 
   setCurrentDetails(`Delivering ${prepared.actions.length} action(s).`);
   // Actions are independent: one failing does not stop the others.
-  const { workflowId } = workflowInfo();
+  // Keys come from the original run's id, so a retry of a failed run skips what that run delivered.
+  const keyPrefix = workflowIds.ruleRun(rule.id, event.id);
   const actions = await Promise.all(
-    prepared.actions.map((a) => runAction(input.accountId, rule.id, workflowId, a)),
+    prepared.actions.map((a) => runAction(input.accountId, rule.id, keyPrefix, a)),
   );
 
   const failed = actions.filter((a) => a.outcome === 'failed');
