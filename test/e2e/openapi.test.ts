@@ -159,6 +159,14 @@ test('schemas are generated from the zod schemas the API validates with', () => 
   expect(doc.paths['/healthz'].get.security).toEqual([]);
 });
 
+test('the documented example rule is one the API accepts', async () => {
+  const example = doc.paths['/rules'].post.requestBody.content['application/json'].example;
+  expect(example).toEqual(expect.objectContaining({ trigger: { eventName: 'job.status.changed' } }));
+  expect((await acct.post('/rules', example)).status).toBe(201);
+  const unsaved = doc.paths['/rules/test'].post.requestBody.content['application/json'].schema;
+  expect(unsaved.properties.rule).toEqual({ $ref: '#/components/schemas/RuleInput' });
+});
+
 test('every documented operation exists on the server (none answers "no route")', async () => {
   const ids: Record<string, string> = { id: 'nothing', workflowId: 'nothing' };
   for (const [path, method] of operations()) {

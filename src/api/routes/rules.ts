@@ -36,6 +36,39 @@ import {
   type OpenApiPaths,
 } from '../openapi-helpers';
 
+/** The first example rule of the product's background documents. */
+const EXAMPLE_RULE = {
+  name: 'Notify Technician 5 Mins After Job Completion',
+  description: "Sends an SMS to the assigned technician 5 minutes after a job's status is changed to 'Done'.",
+  enabled: true,
+  trigger: { eventName: 'job.status.changed' },
+  delay: { value: 5, unit: 'minutes' },
+  conditions: {
+    all: [
+      { fact: 'job', path: '$.status', operator: 'equal', value: 'Done' },
+      { fact: 'job', path: '$.assignedTechnician.phone', operator: 'notEqual', value: null },
+    ],
+  },
+  actions: [
+    {
+      type: 'sms',
+      params: {
+        recipient: { source: 'fact', fact: 'job', path: '$.assignedTechnician.phone' },
+        message:
+          'Hi {{job.assignedTechnician.name}}, job #{{job.number}} for {{job.client.name}} has been completed.',
+      },
+    },
+  ],
+};
+
+function withExample<T extends { content: { 'application/json': Record<string, unknown> } }>(
+  body: T,
+  example: unknown,
+): T {
+  body.content['application/json'].example = example;
+  return body;
+}
+
 const runNowResultSchema = z.object({ ruleId: z.string(), scheduleId: z.string() });
 const ruleId = pathParameter('id', 'The rule id (`rule_…`)');
 const tags = ['rules'];
@@ -48,7 +81,7 @@ export const rulesOpenApi: OpenApiPaths = {
       description:
         'Validated whole: operators, paths (safe grammar only), templates, recipients, webhook targets and that every `templateId` exists.',
       operationId: 'createRule',
-      requestBody: requestBody(ruleBodySchema),
+      requestBody: withExample(requestBody(ruleBodySchema), EXAMPLE_RULE),
       responses: { '201': response(ruleSchema, 'The rule, version 1'), ...errors(400, 401, 413, 415) },
     },
     get: {
@@ -68,7 +101,10 @@ export const rulesOpenApi: OpenApiPaths = {
       summary: 'Dry-run an unsaved rule against an event',
       description: 'Nothing is saved or sent and no workflow starts.',
       operationId: 'testUnsavedRule',
-      requestBody: requestBody(unsavedDryRunSchema),
+      requestBody: requestBody(
+        z.object({ rule: ruleBodySchema, event: dryRunSchema.shape.event }).strict(),
+        'The rule and the event. The rule fields may also be sent at the top level beside `event`.',
+      ),
       responses: {
         '200': response(dryRunResultSchema, 'What a run would decide and send'),
         ...errors(400, 401),
