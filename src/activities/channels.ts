@@ -1,29 +1,46 @@
 /**
  * Delivery activities: SMS (Twilio's REST API), email (SMTP via nodemailer) and signed webhooks.
- * A channel without configuration writes to the account's outbox instead of failing. Every send
- * goes through the delivery ledger, and every failure is classified: permanent ones are
- * non-retryable, transient ones honour Retry-After.
+ *
+ * - A channel without configuration (no SMTP_URL, no TWILIO_*) stores the rendered message in the
+ *   account's outbox instead of failing. Webhooks are always sent for real.
+ * - Every send goes through the delivery ledger (./ledger.ts): one delivery per idempotency key.
+ * - Every failure is an ApplicationFailure of type PermanentDeliveryError (non-retryable: the same
+ *   request can never succeed) or TransientDeliveryError (retried by the workflow's policy, after
+ *   the provider's Retry-After when it sent one). Details carry `{channel, status, code, body,
+ *   attempt}` for the execution log.
+ * - Secrets (SMTP password, Twilio token, webhook secret) are scrubbed from every message and detail;
+ *   errors from the HTTP and SMTP clients are never passed on as causes (they hold request configs).
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import type { Readable } from 'node:stream';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import axios, { type AxiosResponse } from 'axios';
 import type { Transporter } from 'nodemailer';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { AccountEntity, OutboxEntity } from '../db/entities';
+import { AccountEntity } from '../db/entities';
 import { FAILURE_TYPES } from '../shared/constants';
 import { newId } from '../shared/ids';
-import { isAllowed, isInternalAddress, refuseHost } from '../shared/net';
+import { urlHost } from '../shared/mask';
+import { guardedLookup, isIpLiteral, normalizeHost, refuseAddress, type Resolver } from '../shared/net';
 import type { DeliveryContext, DeliveryResult, RenderedAction } from '../shared/run-types';
-import { deliverOnce } from './ledger';
+import { emailSchema, phoneSchema } from '../shared/schemas';
+import { deliverOnce, deliverToOutbox, type Channel } from './ledger';
 
-const USER_AGENT = 'CRM-Automation-Engine/0.1 (+webhooks)';
-const WEBHOOK_TIMEOUT_MS = 10_000;
+export const USER_AGENT = 'CRM-Automation-Engine/0.1 (+webhooks)';
+/** Whole-request deadlines (connect, send, response headers and the first KB of the body). */
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+export const TWILIO_TIMEOUT_MS = 15_000;
+/** Below the delivery activities' 1 minute startToCloseTimeout, so an attempt ends with a clear error. */
+export const EMAIL_TIMEOUT_MS = 45_000;
+/** Retry-After is honoured up to the retry policy's maximum interval. */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/** How much of an error response is kept for the execution log. */
+export const BODY_SNIPPET_BYTES = 1024;
 
 type Sms = Extract<RenderedAction, { type: 'sms' }>;
 type Email = Extract<RenderedAction, { type: 'email' }>;
@@ -33,249 +50,397 @@ export interface ChannelDeps {
   db: DataSource;
   config: Config;
   mailer?: Transporter;
+  /** Tests shorten the deadlines; the product always runs with the defaults above. */
+  timeouts?: { webhookMs?: number; twilioMs?: number; emailMs?: number };
+  /** DNS for webhook targets; `dns.lookup` unless a test injects one. */
+  resolve?: Resolver;
 }
 
-interface FailureInfo {
+/** What the execution log shows about a failed attempt (ApplicationFailure details[0]). */
+export interface FailureDetails {
+  channel: Channel;
+  attempt: number;
   status?: number;
+  /** Twilio's error code, or the SMTP client's error code. */
+  code?: number | string;
+  /** The first KB of the provider's response. */
   body?: string;
+  retryAfterMs?: number;
 }
 
-function attempt(): number {
-  return Context.current().info.attempt;
+type Info = Omit<FailureDetails, 'channel' | 'attempt'>;
+
+/** Retry-After as seconds or an HTTP date, capped at MAX_RETRY_AFTER_MS. */
+export function retryAfterMs(header: unknown, now = Date.now()): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const value = header.trim();
+  const ms = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) && ms > 0 ? Math.min(Math.ceil(ms), MAX_RETRY_AFTER_MS) : undefined;
 }
 
-export function permanent(message: string, info: FailureInfo = {}): ApplicationFailure {
-  return ApplicationFailure.create({
-    message,
-    type: FAILURE_TYPES.permanent,
-    nonRetryable: true,
-    details: [{ ...info, attempt: attempt() }],
-  });
-}
-
-export function transient(
-  message: string,
-  info: FailureInfo & { retryAfterMs?: number } = {},
-): ApplicationFailure {
-  const { retryAfterMs, ...rest } = info;
-  return ApplicationFailure.create({
-    message,
-    type: FAILURE_TYPES.transient,
-    details: [{ ...rest, attempt: attempt() }],
-    nextRetryDelay: retryAfterMs,
-  });
-}
-
-/** Retry-After as seconds or an HTTP date; capped so a hostile server cannot park a run for days. */
-export function retryAfterMs(header: unknown): number | undefined {
-  if (typeof header !== 'string' || header === '') return undefined;
-  const seconds = Number(header);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
-  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 10 * 60_000) : undefined;
-}
-
-const snippet = (data: unknown) =>
-  (typeof data === 'string' ? data : JSON.stringify(data ?? '')).slice(0, 1024);
-
-/** What an HTTP provider's status means for a retry. */
-function classifyHttp(what: string, res: AxiosResponse): ApplicationFailure {
-  const info = { status: res.status, body: snippet(res.data) };
-  if (res.status === 408 || res.status === 429 || res.status >= 500) {
-    return transient(`${what} answered ${res.status}`, {
-      ...info,
-      retryAfterMs: retryAfterMs(res.headers['retry-after']),
-    });
-  }
-  return permanent(`${what} answered ${res.status}`, info);
-}
-
-function classifyNetwork(what: string, err: unknown): Error {
-  if (err instanceof ApplicationFailure) return err;
-  const code = (err as { code?: string }).code;
-  return transient(`${what} unreachable: ${code ?? (err as Error).message}`);
-}
-
+/** `t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`; see docs/channels.md for the receiver's side. */
 export function signWebhook(secret: string, body: string, unixSeconds: number): string {
   const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
   return `t=${unixSeconds},v1=${mac}`;
 }
 
-/**
- * Resolves the target and refuses internal addresses at connect time, so a public name that
- * resolves to 10.0.0.1 (or changes its answer after validation) cannot reach inside.
- */
-function safeLookup(allow: readonly string[]): LookupFunction {
-  return (hostname, options, callback) => {
-    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, '', 0);
-      const list = addresses as dns.LookupAddress[];
-      const bad = list.find(
-        (a) => isInternalAddress(a.address) && !isAllowed(hostname, allow) && !isAllowed(a.address, allow),
-      );
-      if (bad) {
-        const refused = Object.assign(new Error(`${hostname} resolves to internal address ${bad.address}`), {
-          code: 'EINTERNALADDRESS',
-        });
-        return callback(refused, '', 0);
-      }
-      if ((options as { all?: boolean }).all)
-        return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
-      callback(null, list[0].address, list[0].family);
-    });
+/** Replaces every known secret, and the encodings it travels in, with [redacted]. */
+export function redactor(secrets: (string | undefined)[]): (text: string) => string {
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (!s || s.length < 4) continue;
+    forms.add(s);
+    forms.add(encodeURIComponent(s));
+    forms.add(Buffer.from(s).toString('base64'));
+  }
+  const list = [...forms].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    for (const f of list) out = out.split(f).join('[redacted]');
+    return out;
   };
 }
 
-export function createChannelActivities({ db, config, mailer }: ChannelDeps) {
-  const lookup = safeLookup(config.WEBHOOK_ALLOWED_HOSTS);
-  const httpAgent = new http.Agent({ keepAlive: true, lookup });
-  const httpsAgent = new https.Agent({ keepAlive: true, lookup });
-  const secrets = new Map<string, string>();
+function smtpSecrets(smtpUrl: string | undefined): string[] {
+  if (!smtpUrl) return [];
+  try {
+    const u = new URL(smtpUrl);
+    const pass = decodeURIComponent(u.password);
+    const user = decodeURIComponent(u.username);
+    // AUTH PLAIN and LOGIN carry the password base64-encoded, with or without the user name.
+    return [pass, u.password, `\0${user}\0${pass}`];
+  } catch {
+    return [];
+  }
+}
 
-  async function webhookSecret(accountId: string): Promise<string> {
-    let secret = secrets.get(accountId);
-    if (!secret) {
-      const account = await db.getRepository(AccountEntity).findOneBy({ id: accountId });
-      if (!account) throw permanent('account no longer exists');
-      secret = account.webhookSecret;
-      secrets.set(accountId, secret);
+const attemptNo = () => Context.current().info.attempt;
+
+/** At most `limit` bytes of UTF-8, never cutting a character in half. */
+export function utf8Prefix(buf: Buffer, limit: number): string {
+  if (buf.length <= limit) return buf.toString('utf8');
+  let end = limit;
+  // Step back over continuation bytes to the lead byte of the last character, and drop it if cut.
+  let lead = end - 1;
+  while (lead > 0 && (buf[lead] & 0xc0) === 0x80) lead--;
+  const b = buf[lead];
+  const size = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+  if (lead + size > end) end = lead;
+  return buf.subarray(0, end).toString('utf8');
+}
+
+/** The first `limit` bytes of a response stream, then the stream is closed. */
+async function readSnippet(stream: Readable, limit: number, signal: AbortSignal): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const abort = () => stream.destroy();
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    for await (const chunk of stream) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      chunks.push(buf);
+      size += buf.length;
+      if (size >= limit) break;
     }
-    return secret;
+  } catch {
+    /* a body cut short: keep what arrived */
+  } finally {
+    signal.removeEventListener('abort', abort);
+    stream.destroy();
+  }
+  return utf8Prefix(Buffer.concat(chunks), limit);
+}
+
+const errorCode = (err: unknown): string | undefined => {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+export function createChannelActivities({ db, config, mailer, timeouts = {}, resolve }: ChannelDeps) {
+  const allow = config.WEBHOOK_ALLOWED_HOSTS;
+  const webhookMs = timeouts.webhookMs ?? WEBHOOK_TIMEOUT_MS;
+  const twilioMs = timeouts.twilioMs ?? TWILIO_TIMEOUT_MS;
+  const emailMs = timeouts.emailMs ?? EMAIL_TIMEOUT_MS;
+  const lookup = guardedLookup(allow, resolve ?? (dns.lookup as unknown as Resolver));
+  // keepAlive off: each request resolves and checks its target afresh.
+  const httpAgent = new http.Agent({ keepAlive: false, lookup });
+  const httpsAgent = new https.Agent({ keepAlive: false, lookup });
+  const twilio = config.twilio;
+  const configRedact = redactor([
+    twilio?.authToken,
+    twilio ? `${twilio.accountSid}:${twilio.authToken}` : undefined,
+    ...smtpSecrets(config.SMTP_URL),
+  ]);
+
+  function failure(
+    kind: 'permanent' | 'transient',
+    channel: Channel,
+    message: string,
+    info: Info = {},
+    redact: (s: string) => string = configRedact,
+  ): ApplicationFailure {
+    const details: FailureDetails = { channel, attempt: attemptNo() };
+    for (const [k, v] of Object.entries(info)) if (v !== undefined) Object.assign(details, { [k]: v });
+    if (details.body !== undefined) details.body = configRedact(redact(details.body));
+    return ApplicationFailure.create({
+      message: configRedact(redact(message)),
+      type: kind === 'permanent' ? FAILURE_TYPES.permanent : FAILURE_TYPES.transient,
+      nonRetryable: kind === 'permanent',
+      details: [details],
+      ...(kind === 'transient' && info.retryAfterMs !== undefined && { nextRetryDelay: info.retryAfterMs }),
+    });
   }
 
-  async function toOutbox(
-    ctx: DeliveryContext,
-    channel: string,
-    m: Record<string, unknown>,
-  ): Promise<DeliveryResult> {
-    const id = newId('msg');
-    await db
-      .getRepository(OutboxEntity)
-      .createQueryBuilder()
-      .insert()
-      .values({
-        id,
-        accountId: ctx.accountId,
-        channel,
-        workflowId: ctx.workflowId,
-        ruleId: ctx.ruleId,
-        idempotencyKey: ctx.idempotencyKey,
-        ...m,
-      })
-      .orIgnore()
-      .execute();
-    return { providerId: id, via: 'outbox' };
+  async function accountSecret(accountId: string): Promise<string> {
+    // Read on every send (one indexed row): a rotated secret applies at once.
+    const account = await db.getRepository(AccountEntity).findOne({
+      select: { id: true, webhookSecret: true },
+      where: { id: accountId },
+    });
+    if (!account) throw failure('permanent', 'webhook', `account ${accountId} no longer exists`);
+    return account.webhookSecret;
   }
 
-  const once = (ctx: DeliveryContext, channel: string, send: () => Promise<DeliveryResult>) =>
-    deliverOnce(db, ctx, channel, send).then((r) => ({ ...r, attempts: attempt() }));
+  const withAttempts = (r: DeliveryResult): DeliveryResult => ({ ...r, attempts: attemptNo() });
 
-  return {
-    async sendWebhook(ctx: DeliveryContext, message: Webhook): Promise<DeliveryResult> {
-      return once(ctx, 'webhook', async () => {
-        const url = new URL(message.url);
-        const refused = refuseHost(url.hostname, config.WEBHOOK_ALLOWED_HOSTS);
-        if (refused) throw permanent(`webhook target refused: ${refused}`);
-        const body = JSON.stringify(message.payload);
-        const timestamp = Math.floor(Date.now() / 1000);
-        let res: AxiosResponse;
-        try {
-          res = await axios.request({
-            url: message.url,
-            method: message.method,
-            data: body,
+  async function sendWebhook(ctx: DeliveryContext, message: Webhook): Promise<DeliveryResult> {
+    let url: URL;
+    try {
+      url = new URL(message.url);
+    } catch {
+      throw failure('permanent', 'webhook', 'webhook URL is not a valid URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw failure('permanent', 'webhook', `webhook URL scheme ${url.protocol} is not http(s)`);
+    }
+    const target = `${message.method} ${urlHost(url.toString())}`;
+    // Literal IPs never reach the DNS lookup, so they are checked here; names are checked on connect.
+    if (isIpLiteral(url.hostname)) {
+      const refused = refuseAddress(url.hostname, normalizeHost(url.hostname), allow);
+      if (refused) throw failure('permanent', 'webhook', `webhook target refused: ${refused}`);
+    }
+    const secret = await accountSecret(ctx.accountId);
+    const redact = redactor([secret]);
+    const result = await deliverOnce(db, ctx, 'webhook', async () => {
+      const body = JSON.stringify(message.payload ?? null);
+      const timestamp = Math.floor(Date.now() / 1000);
+      const deadline = AbortSignal.timeout(webhookMs);
+      const cancelled = Context.current().cancellationSignal;
+      const signal = AbortSignal.any([cancelled, deadline]);
+      let res: AxiosResponse<Readable>;
+      try {
+        res = await axios.request<Readable>({
+          url: url.toString(),
+          method: message.method,
+          data: body,
+          headers: {
+            'Content-Type': 'application/json',
+            'User-Agent': USER_AGENT,
+            'Idempotency-Key': ctx.idempotencyKey,
+            'X-Signature': signWebhook(secret, body, timestamp),
+          },
+          httpAgent,
+          httpsAgent,
+          // No proxy from the environment: it would connect to targets this process never checked.
+          proxy: false,
+          maxRedirects: 0,
+          responseType: 'stream',
+          decompress: false,
+          validateStatus: () => true,
+          signal,
+        });
+      } catch (err) {
+        if (cancelled.aborted) throw new CancelledFailure('delivery cancelled');
+        if (deadline.aborted) {
+          throw failure('transient', 'webhook', `${target} timed out after ${webhookMs} ms`, {}, redact);
+        }
+        const code = errorCode(err);
+        if (code === 'EINTERNALADDRESS') {
+          throw failure(
+            'permanent',
+            'webhook',
+            `webhook target refused: ${(err as Error).message}`,
+            {},
+            redact,
+          );
+        }
+        throw failure(
+          'transient',
+          'webhook',
+          `${target} unreachable: ${code ?? (err as Error).message}`,
+          { code },
+          redact,
+        );
+      }
+      const status = res.status;
+      if (status >= 200 && status < 300) {
+        res.data.destroy();
+        return { providerId: null, via: 'provider', status };
+      }
+      const snippet = await readSnippet(res.data, BODY_SNIPPET_BYTES, signal);
+      const info = { status, body: snippet };
+      if (status >= 300 && status < 400) {
+        const location = typeof res.headers.location === 'string' ? urlHost(res.headers.location) : '?';
+        throw failure(
+          'permanent',
+          'webhook',
+          `${target} answered ${status} redirecting to ${location}; redirects are not followed, update the rule's URL`,
+          info,
+          redact,
+        );
+      }
+      if (status === 408 || status === 429 || status >= 500) {
+        throw failure(
+          'transient',
+          'webhook',
+          `${target} answered ${status}`,
+          { ...info, retryAfterMs: retryAfterMs(res.headers['retry-after']) },
+          redact,
+        );
+      }
+      throw failure('permanent', 'webhook', `${target} answered ${status}`, info, redact);
+    });
+    return withAttempts(result);
+  }
+
+  async function sendSms(ctx: DeliveryContext, message: Sms): Promise<DeliveryResult> {
+    if (!phoneSchema.safeParse(message.to).success) {
+      throw failure('permanent', 'sms', `recipient "${message.to}" is not an E.164 phone number`);
+    }
+    const result = await deliverOnce(db, ctx, 'sms', async () => {
+      if (!twilio) {
+        return deliverToOutbox(db, ctx, 'sms', newId('msg'), { recipient: message.to, body: message.body });
+      }
+      const cancelled = Context.current().cancellationSignal;
+      const deadline = AbortSignal.timeout(twilioMs);
+      let res: AxiosResponse<string>;
+      try {
+        res = await axios.post<string>(
+          `${twilio.baseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(twilio.accountSid)}/Messages.json`,
+          new URLSearchParams({ To: message.to, From: twilio.from, Body: message.body }).toString(),
+          {
+            auth: { username: twilio.accountSid, password: twilio.authToken },
             headers: {
-              'Content-Type': 'application/json',
+              'Content-Type': 'application/x-www-form-urlencoded',
+              Accept: 'application/json',
               'User-Agent': USER_AGENT,
-              'Idempotency-Key': ctx.idempotencyKey,
-              'X-Signature': signWebhook(await webhookSecret(ctx.accountId), body, timestamp),
             },
-            timeout: WEBHOOK_TIMEOUT_MS,
+            // A redirect must not carry the credentials anywhere else.
             maxRedirects: 0,
-            httpAgent,
-            httpsAgent,
+            responseType: 'text',
             transformResponse: (d: unknown) => d,
+            maxContentLength: 1024 * 1024,
             validateStatus: () => true,
-            signal: Context.current().cancellationSignal,
-          });
-        } catch (err) {
-          if ((err as { code?: string }).code === 'EINTERNALADDRESS')
-            throw permanent(`webhook target refused: ${(err as Error).message}`);
-          throw classifyNetwork('webhook', err);
-        }
-        if (res.status >= 300 && res.status < 400) {
-          throw permanent(
-            `webhook answered ${res.status} redirect to ${String(res.headers.location ?? '?')}; redirects are not followed`,
-            { status: res.status },
-          );
-        }
-        if (res.status >= 300) throw classifyHttp('webhook', res);
-        return { providerId: null, via: 'provider', status: res.status };
-      });
-    },
-
-    async sendSms(ctx: DeliveryContext, message: Sms): Promise<DeliveryResult> {
-      return once(ctx, 'sms', async () => {
-        const twilio = config.twilio;
-        if (!twilio) return toOutbox(ctx, 'sms', { recipient: message.to, body: message.body });
-        let res: AxiosResponse;
-        try {
-          res = await axios.post(
-            `${twilio.baseUrl.replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(twilio.accountSid)}/Messages.json`,
-            new URLSearchParams({ To: message.to, From: twilio.from, Body: message.body }).toString(),
-            {
-              auth: { username: twilio.accountSid, password: twilio.authToken },
-              headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': USER_AGENT },
-              timeout: 15_000,
-              validateStatus: () => true,
-              signal: Context.current().cancellationSignal,
-            },
-          );
-        } catch (err) {
-          throw classifyNetwork('Twilio', err);
-        }
-        if (res.status >= 300) {
-          const code = (res.data as { code?: number; message?: string })?.code;
-          const failure = classifyHttp(`Twilio${code ? ` error ${code}` : ''}`, res);
-          throw failure;
-        }
+            signal: AbortSignal.any([cancelled, deadline]),
+          },
+        );
+      } catch (err) {
+        if (cancelled.aborted) throw new CancelledFailure('delivery cancelled');
+        if (deadline.aborted) throw failure('transient', 'sms', `Twilio timed out after ${twilioMs} ms`);
+        const code = errorCode(err);
+        throw failure('transient', 'sms', `Twilio unreachable: ${code ?? (err as Error).message}`, { code });
+      }
+      let data: { sid?: unknown; code?: unknown; message?: unknown } = {};
+      try {
+        data = JSON.parse(res.data) ?? {};
+      } catch {
+        /* not JSON */
+      }
+      if (res.status >= 200 && res.status < 300) {
         return {
-          providerId: String((res.data as { sid?: string }).sid ?? ''),
+          providerId: typeof data.sid === 'string' ? data.sid : null,
           via: 'provider',
           status: res.status,
         };
-      });
-    },
+      }
+      const code = typeof data.code === 'number' || typeof data.code === 'string' ? data.code : undefined;
+      const why = typeof data.message === 'string' ? `: ${data.message.slice(0, 300)}` : '';
+      const text = `Twilio answered ${res.status}${code !== undefined ? ` (error ${code})` : ''}${why}`;
+      const info = {
+        status: res.status,
+        code,
+        body: utf8Prefix(Buffer.from(String(res.data ?? '')), BODY_SNIPPET_BYTES),
+      };
+      if (res.status === 429 || res.status >= 500) {
+        throw failure('transient', 'sms', text, {
+          ...info,
+          retryAfterMs: retryAfterMs(res.headers['retry-after']),
+        });
+      }
+      // Any other answer (21211 invalid To, 21610 unsubscribed, 401 bad credentials…) will not change.
+      throw failure('permanent', 'sms', text, info);
+    });
+    return withAttempts(result);
+  }
 
-    async sendEmail(ctx: DeliveryContext, message: Email): Promise<DeliveryResult> {
-      return once(ctx, 'email', async () => {
-        if (!mailer) {
-          return toOutbox(ctx, 'email', {
-            recipient: message.to,
-            subject: message.subject,
-            body: message.text ?? null,
-            html: message.html ?? null,
-          });
-        }
-        try {
-          const info = await mailer.sendMail({
-            from: config.EMAIL_FROM,
-            to: message.to,
-            subject: message.subject,
-            text: message.text,
-            html: message.html,
-            headers: { 'X-Idempotency-Key': ctx.idempotencyKey },
-          });
-          return { providerId: String(info.messageId ?? ''), via: 'provider' };
-        } catch (err) {
-          const e = err as { responseCode?: number; code?: string; message: string };
-          const info = { status: e.responseCode };
-          // 5xx to RCPT/DATA or an address nodemailer rejects: the same message will never go through.
-          if ((e.responseCode ?? 0) >= 500 || (e.code === 'EENVELOPE' && !e.responseCode)) {
-            throw permanent(`SMTP refused the message: ${e.message}`, info);
-          }
-          throw transient(`SMTP failed: ${e.code ?? ''} ${e.message}`.trim(), info);
-        }
-      });
-    },
-  };
+  async function sendEmail(ctx: DeliveryContext, message: Email): Promise<DeliveryResult> {
+    if (!emailSchema.safeParse(message.to).success) {
+      throw failure('permanent', 'email', `recipient "${message.to}" is not a valid email address`);
+    }
+    const send = deliverOnce(db, ctx, 'email', async () => {
+      if (!mailer) {
+        return deliverToOutbox(db, ctx, 'email', newId('msg'), {
+          recipient: message.to,
+          subject: message.subject,
+          body: message.text ?? null,
+          html: message.html ?? null,
+        });
+      }
+      try {
+        const info = await mailer.sendMail({
+          from: config.EMAIL_FROM,
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+          // The same on every attempt: mail systems that see a duplicate can recognise it.
+          messageId: messageIdFor(ctx.idempotencyKey, config.EMAIL_FROM),
+        });
+        return { providerId: String(info.messageId ?? ''), via: 'provider' };
+      } catch (err) {
+        throw classifySmtp(err);
+      }
+    });
+    // The send itself keeps running past the deadline (SMTP cannot be aborted mid-transaction); a
+    // retry in this process waits for it through the ledger instead of sending again.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(failure('transient', 'email', `SMTP did not finish within ${emailMs} ms`)),
+        emailMs,
+      );
+    });
+    try {
+      return withAttempts(await Promise.race([send, deadline]));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function classifySmtp(err: unknown): ApplicationFailure {
+    const e = err as { responseCode?: number; code?: string; command?: string; message?: string };
+    const status = typeof e.responseCode === 'number' ? e.responseCode : undefined;
+    const info = { status, code: e.code };
+    const message = String(e.message ?? err).slice(0, 500);
+    // The server refused this recipient or this message for good (550 no such user, 552, 554…).
+    if (status !== undefined && status >= 500 && (e.code === 'EENVELOPE' || e.code === 'EMESSAGE')) {
+      return failure('permanent', 'email', `SMTP refused the message: ${message}`, info);
+    }
+    // nodemailer refused the envelope before talking to the server (no valid recipient).
+    if (e.code === 'EENVELOPE' && status === undefined) {
+      return failure('permanent', 'email', `invalid envelope: ${message}`, info);
+    }
+    // 4xx, connection and TLS failures, and authentication (a configuration fix recovers it).
+    return failure('transient', 'email', `SMTP failed${e.code ? ` (${e.code})` : ''}: ${message}`, info);
+  }
+
+  return { sendWebhook, sendSms, sendEmail };
+}
+
+/** `<hash@domain>` from the idempotency key: stable across attempts, reveals nothing of the run. */
+export function messageIdFor(idempotencyKey: string, from: string): string {
+  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'crm-automation.invalid';
+  const hash = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32);
+  return `<${hash}@${domain}>`;
 }
