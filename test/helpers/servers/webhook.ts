@@ -16,7 +16,7 @@ export interface WebhookRequest {
 }
 
 export type WebhookAnswer =
-  | { status: number; body?: string; headers?: Record<string, string> }
+  | { status: number; body?: string; headers?: Record<string, string>; delayMs?: number }
   | { hang: true }
   /** Sends the status and headers, then a byte now and then, never ending the body. */
   | { drip: number };
@@ -57,7 +57,7 @@ export class WebhookReceiver {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) clearTimeout(t);
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -83,8 +83,13 @@ export class WebhookReceiver {
         res.on('close', () => clearInterval(t));
         return;
       }
-      res.writeHead(a.status, { 'Content-Type': 'application/json', ...a.headers });
-      res.end(a.body ?? '');
+      const reply = () => {
+        res.writeHead(a.status, { 'Content-Type': 'application/json', ...a.headers });
+        res.end(a.body ?? '');
+      };
+      if (!a.delayMs) return reply();
+      const t = setTimeout(reply, a.delayMs);
+      this.timers.add(t);
     });
   }
 }
