@@ -9,6 +9,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { resolveTemporalCli, resolveTestServer } from '../src/dev/temporal-bin';
 import { startPostgres, startTemporalDevServer, type Service } from '../src/dev/services';
 import { freePort } from './helpers/ports';
+import { workflowBundleOptions } from '../src/worker/bundle';
 import { migrate } from '../src/cli/main';
 
 export default async function globalSetup(): Promise<void> {
@@ -20,8 +21,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_CLI_PATH = resolveTemporalCli();
   process.env.TEMPORAL_TEST_SERVER_PATH = resolveTestServer();
 
+  // The same bundle the worker runs, interceptors included.
   const bundlePromise = bundleWorkflowCode({
-    workflowsPath: require.resolve('../src/workflows'),
+    ...workflowBundleOptions(),
     logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
   });
 

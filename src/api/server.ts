@@ -31,6 +31,9 @@ export async function startApi(opts: {
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // Keep-alive clients (load balancers) would hold the drain open: close each connection as soon as it is idle.
+        const sweep = setInterval(() => server.closeIdleConnections(), 100);
+        server.once('close', () => clearInterval(sweep));
         server.closeIdleConnections();
       });
       await connection.close();

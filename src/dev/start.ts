@@ -6,19 +6,30 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import net from 'node:net';
+import { NativeConnection } from '@temporalio/worker';
 import { databaseUrl, loadConfig, type Config } from '../config';
 import { openDatabase } from '../db/data-source';
 import { AccountEntity } from '../db/entities';
-import { createLogger } from '../logger';
+import { createLogger, temporalLogger } from '../logger';
 import { createAccount, type CreatedAccount } from '../services/accounts';
 import { migrate } from '../cli/main';
 import { startApi } from '../api/server';
 import { temporalConnectionOptions } from '../temporal';
-import { createWorker } from '../worker/worker';
+import { createWorker, installRuntime } from '../worker/worker';
 import { startPostgres, startTemporalDevServer, type Service } from './services';
 
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 function persistent(file: string, make: () => string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
@@ -82,7 +93,9 @@ async function main() {
       writeFileSync(devFile, JSON.stringify(dev, null, 2) + '\n', { mode: 0o600 });
     }
 
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    // The worker's Prometheus endpoint, which the API's GET /metrics appends.
+    if (!config.WORKER_METRICS_PORT) config = { ...config, WORKER_METRICS_PORT: await freePort() };
+    installRuntime(config, temporalLogger(log));
     const connection = await NativeConnection.connect(temporalConnectionOptions(config));
     const { worker, close } = await createWorker({ config, db, connection });
     const running = worker.run();
@@ -95,7 +108,14 @@ async function main() {
       },
     });
 
-    const api = await startApi({ config, db, log, port: config.PORT, host: config.HOST });
+    const api = await startApi({
+      config,
+      db,
+      log,
+      port: config.PORT,
+      host: config.HOST,
+      extraMetricsUrls: [`http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`],
+    });
     started.push(api);
 
     const outbox = [!config.SMTP_URL && 'email', !config.twilio && 'SMS'].filter(Boolean);

@@ -8,6 +8,8 @@ export const pageQuerySchema = z.object({
 });
 export type PageQuery = z.infer<typeof pageQuerySchema>;
 
+const MAX_SEQ = 9223372036854775807n;
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -25,8 +27,12 @@ export async function paginate<E extends ObjectLiteral & { seq: string }, T>(
   const alias = qb.alias;
   if (page.cursor !== undefined) {
     const after = Buffer.from(page.cursor, 'base64url').toString();
-    if (!/^\d{1,19}$/.test(after))
-      throw new ApiError(400, 'invalid_cursor', 'cursor is not one this API returned');
+    // seq is a PostgreSQL bigint: anything else is not a cursor we returned, and must not reach SQL.
+    if (!/^\d{1,19}$/.test(after) || BigInt(after) > MAX_SEQ) {
+      throw new ApiError(400, 'invalid_cursor', 'cursor is not one this API returned', [
+        { path: 'cursor', message: 'is not one this API returned' },
+      ]);
+    }
     qb.andWhere(`${alias}.seq > :after`, { after });
   }
   const rows = await qb

@@ -262,16 +262,3 @@ export function prefixDetails(err: unknown, prefix: string): unknown {
     })),
   );
 }
-
-const MAX_SEQ = 9223372036854775807n;
-
-/** `?limit&cursor` checked fully, so a forged cursor is a 400 rather than a database error. */
-export function checkCursor(cursor: string | undefined): void {
-  if (cursor === undefined) return;
-  const after = Buffer.from(cursor, 'base64url').toString();
-  if (!/^\d{1,19}$/.test(after) || BigInt(after) > MAX_SEQ) {
-    throw new ApiError(400, 'invalid_cursor', 'cursor is not one this API returned', [
-      { path: 'cursor', message: 'is not one this API returned' },
-    ]);
-  }
-}

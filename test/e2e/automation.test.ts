@@ -48,8 +48,11 @@ async function createRule(acct: AccountClient, body: unknown): Promise<string> {
 
 const job = { number: 'J-5541', status: 'Done', total: 2500, client: { name: 'John Smith' } };
 
+/** The run's result; rule runs are started by the event run, so wait until the run exists. */
 async function runResult(stack: Stack, workflowId: string): Promise<any> {
-  return stack.temporal.workflow.getHandle(workflowId).result();
+  const handle = stack.temporal.workflow.getHandle(workflowId);
+  await eventually(() => handle.describe().then(() => true), 15_000, `${workflowId} to start`);
+  return handle.result();
 }
 
 test('an event delivers a rendered, signed webhook once, well under a second after it is accepted', async () => {
@@ -144,6 +147,13 @@ test('a delay is measured from ingest, and a rule disabled during it ends as ski
   const eventId = `e-${uniq()}`;
   const sentAt = Date.now();
   await acct.post('/events', { id: eventId, name: 'job.status.changed', payload: { job } });
+  // Disable the rule once its run is sleeping (before, the event would simply not match it).
+  await eventually(() =>
+    stack.temporal.workflow
+      .getHandle(`run-${disabled}-${eventId}`)
+      .describe()
+      .then(() => true),
+  );
   expect((await acct.patch(`/rules/${disabled}`, { enabled: false })).status).toBe(200);
 
   const got = await eventually(
@@ -265,7 +275,7 @@ describe('a worker killed during the delay', () => {
       60_000,
       'delivery after restart',
     );
-    const result = await external.temporal.workflow.getHandle(`run-${ruleId}-${eventId}`).result();
+    const result = await runResult(external, `run-${ruleId}-${eventId}`);
     expect(result.outcome).toBe('sent');
     expect(receiver.received.filter((r) => r.path === new URL(hook).pathname)).toHaveLength(1);
   }, 120_000);

@@ -270,10 +270,13 @@ describe('timelines', () => {
     expect(entries(r, 'delay_started')).toEqual([]);
     // The old run is untouched; a second retry gets the next number.
     expect((await acct.get(`/executions/${runId}`)).body.status).toBe('failed');
-    scripts.set(path, [500, 400]);
+    // A second retry of the failed run finds retry-1's delivery in the ledger: nothing is sent twice.
+    const hits = () => receiver.received.filter((x) => x.path === path).length;
+    const before = hits();
     const again = await acct.post(`/executions/${runId}/retry`);
     expect(again.body.workflowId).toBe(`${runId}-retry-2`);
-    expect((await closed(acct, `${runId}-retry-2`)).status).toBe('failed');
+    expect((await closed(acct, `${runId}-retry-2`)).status).toBe('completed');
+    expect(hits()).toBe(before);
     // A completed run is not retried.
     const no = await acct.post(`/executions/${runId}-retry-1/retry`);
     expect(no.status).toBe(409);

@@ -2,14 +2,14 @@
  * The real stack for end-to-end tests: the run's PostgreSQL and Temporal server, plus a worker and the
  * API started in this test file's process on a task queue of its own.
  */
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { loadConfig, type Config } from '../../src/config';
 import { openDatabase } from '../../src/db/data-source';
 import { createLogger } from '../../src/logger';
 import { startApi } from '../../src/api/server';
-import { createWorker } from '../../src/worker/worker';
+import { createWorker, installRuntime } from '../../src/worker/worker';
 import { newId } from '../../src/shared/ids';
 
 let runtimeInstalled = false;
@@ -19,7 +19,8 @@ export interface Stack {
   db: DataSource;
   config: Config;
   temporal: Client;
-  worker: Worker;
+  /** Absent with `{ worker: false }`. */
+  worker?: Worker;
   adminToken: string;
   /** Creates an account through the API and returns a client bound to its key. */
   account(name?: string): Promise<AccountClient>;
@@ -86,10 +87,6 @@ export async function startStack(
   env: Record<string, string> = {},
   opts: { worker?: boolean } = {},
 ): Promise<Stack> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-    runtimeInstalled = true;
-  }
   const adminToken = `admin-${newId('t', 20)}`;
   const config = loadConfig({
     DATABASE_URL: process.env.TEST_DATABASE_URL,
@@ -100,16 +97,23 @@ export async function startStack(
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     ...env,
   });
+  if (!runtimeInstalled) {
+    installRuntime(config, new DefaultLogger('WARN'));
+    runtimeInstalled = true;
+  }
   const db = await openDatabase(config.DATABASE_URL!);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
-  const { worker, close } = await createWorker({
-    config,
-    db,
-    connection,
-    workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
-  });
   // Without the in-process worker, a test runs `npm run worker` processes of its own on this queue.
-  const running = opts.worker === false ? Promise.resolve() : worker.run();
+  const inProcess =
+    opts.worker === false
+      ? null
+      : await createWorker({
+          config,
+          db,
+          connection,
+          workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+        });
+  const running = inProcess ? inProcess.worker.run() : Promise.resolve();
   const api = await startApi({ config, db, log: createLogger('silent', 'test'), port: 0 });
   const anonymous = new HttpClient(api.url);
   return {
@@ -117,7 +121,7 @@ export async function startStack(
     db,
     config,
     temporal: api.temporal,
-    worker,
+    worker: inProcess?.worker,
     adminToken,
     anonymous,
     async account(name = 'Test account') {
@@ -128,9 +132,9 @@ export async function startStack(
     },
     async stop() {
       await api.stop();
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      if (inProcess?.worker.getState() === 'RUNNING') inProcess.worker.shutdown();
       await running.catch(() => undefined);
-      close();
+      inProcess?.close();
       await connection.close();
       await db.destroy();
     },

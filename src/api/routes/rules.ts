@@ -3,13 +3,7 @@ import { z } from 'zod';
 import { planRun, type PlanEvent } from '../../services/plan';
 import { RuleService } from '../../services/rules';
 import { RuleSchedules } from '../../services/schedules';
-import {
-  checkCursor,
-  parseOrThrow,
-  prefixDetails,
-  validateRule,
-  type RuleContext,
-} from '../../services/validation';
+import { parseOrThrow, prefixDetails, validateRule, type RuleContext } from '../../services/validation';
 import { workflowIds } from '../../shared/constants';
 import { ApiError } from '../../shared/errors';
 import {
@@ -237,7 +231,6 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
 
   r.get('/rules', async (req, res) => {
     const q = parseOrThrow(ruleListQuerySchema, req.query);
-    checkCursor(q.cursor);
     const page = await rules.list(
       accountOf(res).id,
       {

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { TemplateService } from '../../services/templates';
-import { checkCursor, parseOrThrow } from '../../services/validation';
+import { parseOrThrow } from '../../services/validation';
 import { ApiError } from '../../shared/errors';
 import {
   pageOf,
@@ -85,7 +85,6 @@ export function templatesRoutes({ db }: ApiDeps): Router {
 
   r.get('/templates', async (req, res) => {
     const q = parseOrThrow(templateListQuerySchema, req.query);
-    checkCursor(q.cursor);
     res.json(await templates.list(accountOf(res).id, { limit: q.limit, cursor: q.cursor }));
   });
 

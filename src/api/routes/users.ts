@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { UserService } from '../../services/users';
-import { checkCursor, parseOrThrow } from '../../services/validation';
+import { parseOrThrow } from '../../services/validation';
 import {
   pageOf,
   userBodySchema,
@@ -92,7 +92,6 @@ export function usersRoutes({ db }: ApiDeps): Router {
 
   r.get('/users', async (req, res) => {
     const q = parseOrThrow(userListQuerySchema, req.query);
-    checkCursor(q.cursor);
     const filters = q.externalId !== undefined ? { externalId: q.externalId } : {};
     res.json(await users.list(accountOf(res).id, filters, { limit: q.limit, cursor: q.cursor }));
   });
