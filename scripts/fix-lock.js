@@ -13,8 +13,17 @@ if (core) {
     const key = `node_modules/${dep}`;
     if (lock.packages[key]) continue;
     const [, os, cpu] = /^@swc\/core-(\w+?)-(\w+?)(-|$)/.exec(dep) ?? [];
-    lock.packages[key] = { version: core.version, cpu: [cpu], license: 'Apache-2.0 AND MIT', optional: true, os: [os], engines: { node: '>=10' } };
+    lock.packages[key] = {
+      version: core.version,
+      cpu: [cpu],
+      license: 'Apache-2.0 AND MIT',
+      optional: true,
+      os: [os],
+      engines: { node: '>=10' },
+    };
   }
-  lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  lock.packages = Object.fromEntries(
+    Object.entries(lock.packages).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
   fs.writeFileSync(file, JSON.stringify(lock, null, 2) + '\n');
 }

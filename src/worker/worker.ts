@@ -30,7 +30,12 @@ export function createMailer(config: Config) {
   if (!config.SMTP_URL) return undefined;
   const url = new URL(config.SMTP_URL);
   // nodemailer's defaults (2 min to connect, 10 min idle) would hold sockets long after an attempt gave up.
-  const options = { pool: 'true', connectionTimeout: '10000', greetingTimeout: '10000', socketTimeout: '30000' };
+  const options = {
+    pool: 'true',
+    connectionTimeout: '10000',
+    greetingTimeout: '10000',
+    socketTimeout: '30000',
+  };
   for (const [k, v] of Object.entries(options)) if (!url.searchParams.has(k)) url.searchParams.set(k, v);
   return nodemailer.createTransport(url.toString());
 }
