@@ -23,7 +23,7 @@ import {
 } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import type { Config } from '../config';
-import { historyFromJson } from '../services/executions';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../worker/bundle';
 import { temporalConnectionOptions } from '../temporal';
 
@@ -71,7 +71,7 @@ async function loadFile(file: string): Promise<HistoryAndWorkflowId> {
   }
   let history: History;
   try {
-    history = historyFromJson(json);
+    history = historyFromJSON(json);
   } catch (err) {
     throw new UsageError(`${file} is not a workflow history (${(err as Error).message})`);
   }

@@ -16,9 +16,8 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import type { LoadedDataConverter, Payload, ProtoFailure } from '@temporalio/common';
-import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
+import type { History } from '@temporalio/common/lib/proto-utils';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { ApiError } from '../shared/errors';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../shared/constants';
@@ -461,69 +460,6 @@ export async function decodePendingActivities(
       nextAttemptAt: iso(tsMs(p.nextAttemptScheduleTime)),
     })),
   );
-}
-
-/**
- * The JSON of `temporal workflow show -o json` (or the UI's download) as a History.
- *
- * Uses the SDK's historyFromJSON. With the current lockfile, @temporalio/common and @temporalio/proto
- * each get their own copy of protobufjs 8 (the hoisted one is 7.x, for @grpc/proto-loader), and the
- * SDK's function then fails with "type must be a Type" (an instanceof across the two copies). Until
- * the copies are deduplicated, this falls back to the same conversion done with the protobufjs
- * instance @temporalio/proto itself uses. Worker.runReplayHistory takes the History object as is.
- */
-export function historyFromJson(json: unknown): History {
-  try {
-    return historyFromJSON(json);
-  } catch (err) {
-    if (!(err instanceof TypeError) || !/type must be a Type/.test(err.message)) throw err;
-  }
-  const fromCommon = createRequire(require.resolve('@temporalio/common'));
-  const fromProto = createRequire(fromCommon.resolve('@temporalio/proto'));
-  const { patchProtobufRoot } = fromCommon('@temporalio/proto/lib/patch-protobuf-root') as {
-    patchProtobufRoot(root: unknown): { lookupType(name: string): unknown };
-  };
-  const { fromJson } = fromProto('protobufjs/ext/protojson') as {
-    fromJson(type: unknown, json: unknown, options: { ignoreUnknownFields: boolean }): History | null;
-  };
-  const type = patchProtobufRoot(fromCommon('@temporalio/proto')).lookupType(
-    'temporal.api.history.v1.History',
-  );
-  const loaded = fromJson(type, normalizeEnumNames(json), { ignoreUnknownFields: true });
-  if (!loaded) throw new TypeError('Invalid history');
-  return loaded;
-}
-
-/** What historyFromJSON does first: older tools write enum values as `WorkflowExecutionStarted`. */
-function normalizeEnumNames(history: unknown): unknown {
-  const h = history as { events?: unknown };
-  if (typeof h !== 'object' || h === null || !Array.isArray(h.events))
-    throw new TypeError('Invalid history, expected an object with an array of events');
-  const constant = (v: string) => v.replace(/[^\b][A-Z]/g, (m) => `${m[0]}_${m[1]}`).toUpperCase();
-  const fix = (o: Record<string, unknown>, attr: string, prefix: string) => {
-    const v = o[attr];
-    if (typeof v === 'string' && v && !v.startsWith(prefix)) o[attr] = `${prefix}_${constant(v)}`;
-  };
-  return {
-    events: (h.events as Record<string, unknown>[]).map((raw) => {
-      const e: Record<string, unknown> = { ...raw };
-      fix(e, 'eventType', 'EVENT_TYPE');
-      const key = Object.keys(e).find((k) => k.endsWith('EventAttributes'));
-      if (!key)
-        throw new TypeError(`Missing attributes in history event: ${JSON.stringify(raw).slice(0, 200)}`);
-      const a: Record<string, unknown> = { ...(e[key] as Record<string, unknown>) };
-      if (a.taskQueue && typeof a.taskQueue === 'object') {
-        a.taskQueue = { ...(a.taskQueue as Record<string, unknown>) };
-        fix(a.taskQueue as Record<string, unknown>, 'kind', 'TASK_QUEUE_KIND');
-      }
-      fix(a, 'parentClosePolicy', 'PARENT_CLOSE_POLICY');
-      fix(a, 'workflowIdReusePolicy', 'WORKFLOW_ID_REUSE_POLICY');
-      fix(a, 'initiator', 'CONTINUE_AS_NEW_INITIATOR');
-      fix(a, 'retryState', 'RETRY_STATE');
-      e[key] = a;
-      return e;
-    }),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
  * The timeline decoder on the checked-in histories (exported with `temporal workflow show -o json` by
  * scripts/refresh-histories.ts): no server needed, the same code path as GET /executions/:id.
  */
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultDataConverter } from '@temporalio/common';
@@ -9,7 +10,6 @@ import {
   buildListQuery,
   decodeHistory,
   executionDetailSchema,
-  historyFromJson,
   payloadDecoder,
   quote,
   timelineEntrySchema,
@@ -19,7 +19,7 @@ import {
 
 const decode = payloadDecoder(defaultDataConverter);
 const load = (name: string) =>
-  historyFromJson(JSON.parse(readFileSync(path.join(__dirname, '../histories', name), 'utf8')));
+  historyFromJSON(JSON.parse(readFileSync(path.join(__dirname, '../histories', name), 'utf8')));
 const ofType = <T extends DecodedRun['timeline'][number]['type']>(run: DecodedRun, type: T) =>
   run.timeline.filter((e) => e.type === type) as Extract<DecodedRun['timeline'][number], { type: T }>[];
 
