@@ -142,3 +142,24 @@ describe('configuration', () => {
     expect(loadConfig({}).TEMPORAL_TASK_QUEUE).toBe('crm-automation');
   });
 });
+
+describe('event rate limit', () => {
+  test('past the per-key limit POST /events is 429 with Retry-After; other keys are unaffected', async () => {
+    const limited = await startStack({ EVENTS_RATE_LIMIT_PER_MINUTE: '3' }, { worker: false });
+    try {
+      const a = await limited.account('A');
+      const b = await limited.account('B');
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++)
+        statuses.push((await a.post('/events', { name: 'job.created', payload: {} })).status);
+      expect(statuses).toEqual([202, 202, 202, 429]);
+      const refused = await a.post('/events', { name: 'job.created', payload: {} });
+      expect(refused.status).toBe(429);
+      expect(refused.body.error.code).toBe('rate_limited');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await b.post('/events', { name: 'job.created', payload: {} })).status).toBe(202);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
