@@ -100,11 +100,13 @@ export function resolveTestServer(): string {
   return tool;
 }
 
+async function main() {
+  console.log(JSON.stringify({ temporal: resolveTemporalCli(), testServer: resolveTestServer() }));
+}
+
 if (require.main === module) {
-  try {
-    console.log(JSON.stringify({ temporal: resolveTemporalCli(), testServer: resolveTestServer() }));
-  } catch (err) {
-    console.error((err as Error).message);
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : String(err));
     process.exit(1);
-  }
+  });
 }
