@@ -56,12 +56,18 @@ describe('replay FILE.json', () => {
     expect(r.stdout).toContain('replayed 1 history: 1 ok, 0 failed');
   });
 
-  test('all checked-in histories (event run, sent, skipped, failed) replay together: exit 0', async () => {
-    const files = ['event-run.json', 'sent-run.json', 'skipped-run.json', 'failed-run.json'].map(history);
+  test('all checked-in histories (event run, sent, skipped, failed, scheduled tick) replay together: exit 0', async () => {
+    const files = [
+      'event-run.json',
+      'sent-run.json',
+      'skipped-run.json',
+      'failed-run.json',
+      'scheduled-tick.json',
+    ].map(history);
     const r = await cli(['replay', ...files]);
     expect(r.code).toBe(0);
     for (const f of files) expect(r.stdout).toContain(`ok      ${startedWorkflowId(f)}`);
-    expect(r.stdout).toContain('replayed 4 histories: 4 ok, 0 failed');
+    expect(r.stdout).toContain('replayed 5 histories: 5 ok, 0 failed');
   });
 
   test('a tampered history (an activity type changed) fails: non-zero, naming the run and the mismatch', async () => {
