@@ -153,6 +153,9 @@ export async function startTemporalDevServer(opts: {
     'synchronous=NORMAL',
     '--dynamic-config-value',
     'system.enableEagerWorkflowStart=true',
+    // The activity task comes back with the workflow task's completion: one round trip fewer per activity.
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     '--log-level',
     'error',
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),

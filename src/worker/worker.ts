@@ -135,6 +135,9 @@ export async function createWorker({
     // run() fails rather than hang.
     shutdownGraceTime: graceMs,
     shutdownForceTime: graceMs + 10_000,
+    // Runs sleep for days: keeping every one of them in the sticky cache costs ~130 KB each, so a
+    // bounded cache keeps memory flat and evicted runs are replayed (cheaply) when their timer fires.
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     ...options,
     interceptors: {
       ...options?.interceptors,
