@@ -40,8 +40,18 @@ const ONLY = onlyArg === -1 ? null : argv[onlyArg + 1].split(',');
 const want = (n: number) => !ONLY || ONLY.includes(String(n));
 
 const C = CI
-  ? { d1: 50, d2: 30, d3: 20, d4: 10, d4DownMs: 10_000, d5: 5, d6: 200, d6Distinct: 20 }
-  : { d1: 500, d2: 200, d3: 100, d4: 30, d4DownMs: 30_000, d5: 20, d6: 1000, d6Distinct: 100 };
+  ? { d1: 50, d2: 30, d2DownMs: 4000, d3: 20, d4: 10, d4DownMs: 10_000, d5: 5, d6: 200, d6Distinct: 20 }
+  : {
+      d1: 500,
+      d2: 200,
+      d2DownMs: 25_000,
+      d3: 100,
+      d4: 30,
+      d4DownMs: 30_000,
+      d5: 20,
+      d6: 1000,
+      d6Distinct: 100,
+    };
 
 const nonce = () => Date.now().toString(36);
 
@@ -56,16 +66,24 @@ async function main() {
   const receiver = await Receiver.start();
   const smtp = new DrillSmtp(await freePort());
   const results: DrillResult[] = [];
+  const informational: DrillResult[] = [];
   const report = (r: DrillResult) => {
     results.push(r);
     log(
-      `${r.ok ? 'PASS' : 'FAIL'} drill ${r.drill}: sent ${r.sent}, delivered ${r.delivered}, duplicated ${r.duplicated} (${r.seconds} s)`,
+      `${r.ok ? 'PASS' : informational.includes(r) ? 'INFO' : 'FAIL'} drill ${r.drill}: sent ${r.sent}, delivered ${r.delivered}, duplicated ${r.duplicated} (${r.seconds} s)`,
     );
     for (const n of r.notes) log(`     ${n}`);
   };
 
   const needsStack = [1, 2, 4, 5, 6, 7].some(want);
   const stack = needsStack ? await BenchStack.start({ apiEnv: { LOG_LEVEL: 'warn' } }) : null;
+  // The API and worker run detached: stop them on Ctrl-C too.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: stopping the stack`);
+      void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
   try {
     if (stack) {
       const startWorker = async () => {
@@ -93,6 +111,19 @@ async function main() {
       };
       await startWorker();
       if (want(1)) report(await workerKillDrill(env, { count: C.d1, delaySeconds: 3, downMs: 5000 }));
+      if (want(1) && !CI) {
+        // Not one of the issue's drills: the kill lands mid-delivery, to measure the at-least-once
+        // window the ledger leaves (docs/channels.md). Reported, and not counted as a failure.
+        const r = await workerKillDrill(env, {
+          count: 300,
+          delaySeconds: 0,
+          downMs: 3000,
+          killWhenDelivered: 60,
+          label: '1b kill mid-delivery (info)',
+        });
+        informational.push(r);
+        report(r);
+      }
       if (want(2)) report(await temporalKillDrill(stack, env));
       if (want(4)) report(await smtpOutageDrill(stack, env, smtp));
       if (want(5)) report(await flakyWebhookDrill(env, { count: C.d5 }));
@@ -115,13 +146,13 @@ async function main() {
     out,
     JSON.stringify({ at: new Date().toISOString(), mode: CI ? 'ci' : 'full', results }, null, 2) + '\n',
   );
-  const failed = results.filter((r) => !r.ok);
+  const failed = results.filter((r) => !r.ok && !informational.includes(r));
   process.stdout.write(
     '\n' +
       results
         .map(
           (r) =>
-            `${r.ok ? 'PASS' : 'FAIL'}  ${r.drill.padEnd(26)} sent ${String(r.sent).padStart(5)}  delivered ${String(r.delivered).padStart(5)}  duplicated ${r.duplicated}`,
+            `${r.ok ? 'PASS' : informational.includes(r) ? 'INFO' : 'FAIL'}  ${r.drill.padEnd(26)} sent ${String(r.sent).padStart(5)}  delivered ${String(r.delivered).padStart(5)}  duplicated ${r.duplicated}`,
         )
         .join('\n') +
       `\n\n${results.length - failed.length}/${results.length} drills passed in ${Math.round((Date.now() - t0) / 1000)} s\n`,
@@ -158,7 +189,8 @@ async function temporalKillDrill(stack: BenchStack, env: DrillEnv): Promise<Dril
       for (const s of statuses.slice(0, -1)) during.set(s, (during.get(s) ?? 0) + 1);
     }),
   );
-  await sleep(4000);
+  // Long enough (full run) for the API's own timeout to show in what it answers meanwhile.
+  await sleep(C.d2DownMs);
   const tr = Date.now();
   await stack.restartTemporal();
   log(`drill 2: dev server back on the same files after ${((Date.now() - tr) / 1000).toFixed(1)} s`);

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --worker-options '{"maxCachedWorkflows":500}'] [-- --only a,b]`
+ * `npm run bench [-- --quick] [-- --worker-options '{"maxCachedWorkflows":500}'] [-- --only a,b]
+ *  [-- --variant local-prepare] [-- --out FILE]`
  *
  * Starts its own stack on free ports in a temporary data dir (embedded PostgreSQL with npm start's
  * settings, the Temporal dev server, the API and the worker as processes of their own, a webhook
@@ -11,11 +12,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
-import { WORKFLOW_TYPES } from '../src/shared/constants';
-import { addCosts, historyCost } from './lib/history';
+import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../src/shared/constants';
+import { addCosts, historyCost, meanCost, timerFiredLatenessMs } from './lib/history';
 import { peakRssMb, rssMb } from './lib/procs';
 import { Receiver } from './lib/receiver';
-import { BenchStack, type Account } from './lib/stack';
+import { BenchStack, type Account, type Variant } from './lib/stack';
 import {
   closedLoop,
   http,
@@ -37,33 +38,48 @@ const flag = (name: string) => {
 };
 const WORKER_OPTIONS = JSON.parse(flag('--worker-options') ?? '{}') as Partial<WorkerOptions>;
 const ONLY = flag('--only')?.split(',');
+const VARIANT = (flag('--variant') ?? 'product') as Variant;
 const OUT = flag('--out') ?? path.join(__dirname, 'results', 'latest.json');
 const run = (phase: string) => !ONLY || ONLY.includes(phase);
+/** Experiments run only when named in --only. */
+const experiment = (phase: string) => !!ONLY?.includes(phase);
 
-/** Counts: full run ≤ 8 minutes, --quick ≤ 2 minutes on the 2-core machine. */
+/**
+ * Counts: the full run fits in 8 minutes and --quick in 2 on the 2-core machine when it is otherwise
+ * idle. Every wait is also capped, so a loaded machine gives worse numbers, not an endless run.
+ */
 const N = QUICK
   ? {
-      baseline: 400,
-      ingest: 400,
-      pipeline: 400,
-      ingestLatSec: 8,
-      e2eSec: 10,
-      timers: 150,
-      crudSec: 5,
+      baseline: 150,
+      ingest: 150,
+      pipeline: 100,
+      ingestLatSec: 3,
+      e2eSec: 4,
+      e2eLowSec: 4,
+      timers: 40,
+      timerRate: 8,
+      crudSec: 3,
       users: 2000,
-      sleeping: 1000,
+      sleeping: 600,
     }
   : {
-      baseline: 2000,
-      ingest: 2000,
-      pipeline: 2000,
-      ingestLatSec: 30,
-      e2eSec: 40,
-      timers: 1000,
-      crudSec: 20,
+      baseline: 600,
+      ingest: 600,
+      pipeline: 300,
+      ingestLatSec: 10,
+      e2eSec: 6,
+      e2eLowSec: 10,
+      timers: 200,
+      timerRate: 8,
+      crudSec: 10,
       users: 10_000,
       sleeping: 10_000,
     };
+/** A rate the whole pipeline sustains on 2 cores, for the latency it has when it is not queueing. */
+const E2E_LOW_RATE = 2;
+const DRAIN_MS = QUICK ? 30_000 : 60_000;
+/** How the scale phase puts runs to sleep: the product's rule-run workflows started directly (default), or POST /events. */
+const SCALE_VIA = (flag('--scale-via') ?? 'client') as 'client' | 'api';
 const CONCURRENCY = 32;
 const nonce = Date.now().toString(36);
 
@@ -100,7 +116,14 @@ async function main() {
     `bench ${QUICK ? '--quick' : 'full'}; load average ${load.map((l) => l.toFixed(2)).join(' ')}; ${os.cpus().length} cores`,
   );
   const receiver = await Receiver.start();
-  const stack = await BenchStack.start({ baseline: run('baseline') });
+  const stack = await BenchStack.start({ baseline: run('baseline'), variant: VARIANT });
+  // The API and worker run detached: stop everything on Ctrl-C too.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: stopping the stack`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
   const result: Record<string, any> = {
     meta: {
       mode: QUICK ? 'quick' : 'full',
@@ -109,6 +132,7 @@ async function main() {
       cpus: os.cpus().length,
       node: process.version,
       workerOptions: WORKER_OPTIONS,
+      variant: VARIANT,
       counts: N,
     },
     profile: { cpuMsPerItem: {} as Record<string, CpuPerItem> },
@@ -131,7 +155,7 @@ async function main() {
       const cpu = stack.cpuMeter();
       const t0 = now();
       const starts = await closedLoop(CONCURRENCY, N.baseline, (i) => startOne(i, 'run'));
-      await receiver.waitForDelivered((k) => k.startsWith(`base-${nonce}-run-`), N.baseline, 180_000);
+      await receiver.waitForDelivered((k) => k.startsWith(`base-${nonce}-run-`), N.baseline, DRAIN_MS * 2);
       const last = Math.max(
         ...[...receiver.firstDeliveredAt]
           .filter(([k]) => k.startsWith(`base-${nonce}-run-`))
@@ -199,6 +223,7 @@ async function main() {
     }
 
     if (run('pipeline')) {
+      await settle(stack);
       // Saturation of the whole pipeline: N events with a delay-0 webhook rule, as fast as they go in.
       const cpu = stack.cpuMeter();
       const t0 = now();
@@ -206,7 +231,7 @@ async function main() {
         postEvent(stack, account, 'bench.e2e', `pipe-${nonce}-${i}`, i).then(() => undefined),
       );
       const pred = deliveredFor(e2eRule.id, `pipe-${nonce}-`);
-      await receiver.waitForDelivered(pred, N.pipeline, 300_000);
+      await receiver.waitForDelivered(pred, N.pipeline, DRAIN_MS * 2);
       const last = Math.max(...[...receiver.firstDeliveredAt].filter(([k]) => pred(k)).map(([, t]) => t));
       cpuProfile.pipeline = perItem(cpu(), N.pipeline);
       result.pipeline = {
@@ -216,27 +241,90 @@ async function main() {
         duplicates: receiver.duplicates().length,
       };
       log(`pipeline ${JSON.stringify(result.pipeline)}`);
-      const runId = `run-${e2eRule.id}-pipe-${nonce}-0`;
-      const eventWf = `event-${account.id}-pipe-${nonce}-0`;
-      const ev = await historyCost(stack.client, eventWf);
-      const rr = await historyCost(stack.client, runId);
+      // What each event cost Temporal: the mean over a spread of the runs (late ones waited longest).
+      const sample = Array.from({ length: 10 }, (_, k) => Math.floor((k * N.pipeline) / 10));
+      const ev = meanCost(
+        await Promise.all(
+          sample.map((i) => historyCost(stack.client, `event-${account.id}-pipe-${nonce}-${i}`)),
+        ),
+      );
+      const rr = meanCost(
+        await Promise.all(
+          sample.map((i) => historyCost(stack.client, `run-${e2eRule.id}-pipe-${nonce}-${i}`)),
+        ),
+      );
       result.profile.historyPerEvent = { eventWorkflow: ev, ruleRun: rr, total: addCosts(ev, rr) };
     }
 
-    if (run('e2e')) {
-      await sleep(2000);
+    if (experiment('pipelineDirect')) {
+      // What if the API started the rule runs itself (no event workflow)? The same rule-run workflows,
+      // started as the event workflow starts them, as fast as they go in.
+      await settle(stack);
+      const cpu = stack.cpuMeter();
+      const t0 = now();
+      const [matched] = await stack.db.query(`SELECT name, version FROM rules WHERE id = $1`, [e2eRule.id]);
+      await closedLoop(CONCURRENCY, N.pipeline, async (i) => {
+        const eventId = `direct-${nonce}-${i}`;
+        const receivedAt = new Date().toISOString();
+        await stack.client.workflow.start(WORKFLOW_TYPES.ruleRun, {
+          taskQueue: stack.taskQueue,
+          workflowId: keyOf(e2eRule.id, eventId).replace(/\.action-0$/, ''),
+          args: [
+            {
+              accountId: account.id,
+              rule: {
+                id: e2eRule.id,
+                name: matched.name,
+                version: matched.version,
+                delayMs: 0,
+                delayText: 'no delay',
+              },
+              event: {
+                id: eventId,
+                name: 'bench.e2e',
+                occurredAt: receivedAt,
+                receivedAt,
+                payload: { job: { number: i } },
+              },
+            },
+          ],
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.AccountId, value: account.id },
+            { key: SEARCH_ATTRIBUTES.RuleId, value: e2eRule.id },
+            { key: SEARCH_ATTRIBUTES.EventName, value: 'bench.e2e' },
+            { key: SEARCH_ATTRIBUTES.EventId, value: eventId },
+          ],
+          memo: { ruleName: matched.name, ruleVersion: matched.version, kind: 'rule-run' },
+          staticSummary: `${matched.name} · bench.e2e ${eventId}`,
+        });
+      });
+      const pred = deliveredFor(e2eRule.id, `direct-${nonce}-`);
+      await receiver.waitForDelivered(pred, N.pipeline, DRAIN_MS * 2);
+      const last = Math.max(...[...receiver.firstDeliveredAt].filter(([k]) => pred(k)).map(([, t]) => t));
+      cpuProfile.pipelineDirect = perItem(cpu(), N.pipeline);
+      result.pipelineDirect = {
+        completionsPerSec: round(N.pipeline / ((last - t0) / 1000)),
+        count: N.pipeline,
+      };
+      log(`pipelineDirect ${JSON.stringify(result.pipelineDirect)}`);
+    }
+
+    const e2eAt = async (rate: number, seconds: number, tag: string, phase: string) => {
+      await settle(stack);
       const sentAt = new Map<string, number>();
       const acceptedAt = new Map<string, number>();
-      const count = 50 * N.e2eSec;
+      const count = Math.round(rate * seconds);
       const cpu = stack.cpuMeter();
-      const ol = await openLoop(50, count, async (i, due) => {
-        const id = `e2e-${nonce}-${i}`;
+      const ol = await openLoop(rate, count, async (i, due) => {
+        const id = `${tag}-${nonce}-${i}`;
         sentAt.set(id, due);
         await postEvent(stack, account, 'bench.e2e', id, i);
         acceptedAt.set(id, now());
       });
-      await receiver.waitForDelivered(deliveredFor(e2eRule.id, `e2e-${nonce}-`), acceptedAt.size, 120_000);
-      cpuProfile.e2eAt50 = perItem(cpu(), count);
+      await receiver
+        .waitForDelivered(deliveredFor(e2eRule.id, `${tag}-${nonce}-`), acceptedAt.size, DRAIN_MS)
+        .catch((err: Error) => log(`${phase}: ${err.message}`));
+      cpuProfile[phase] = perItem(cpu(), count);
       const fromSend: number[] = [];
       const fromAccept: number[] = [];
       for (const [id, t] of sentAt) {
@@ -247,7 +335,7 @@ async function main() {
       }
       const s = summarize(fromSend);
       const a = summarize(fromAccept);
-      result.e2e = {
+      return {
         ratePerSec: round(ol.achievedRate),
         p50Ms: s.p50Ms,
         p95Ms: s.p95Ms,
@@ -255,12 +343,20 @@ async function main() {
         maxMs: s.maxMs,
         fromAcceptedP50Ms: a.p50Ms,
         fromAcceptedP99Ms: a.p99Ms,
-        count: fromSend.length,
+        sent: count,
+        delivered: fromSend.length,
       };
+    };
+
+    if (run('e2e')) {
+      result.e2eLowRate = await e2eAt(E2E_LOW_RATE, N.e2eLowSec, 'low', 'e2eAt2');
+      log(`e2e at ${E2E_LOW_RATE}/s ${JSON.stringify(result.e2eLowRate)}`);
+      result.e2e = await e2eAt(50, N.e2eSec, 'e2e', 'e2eAt50');
       log(`e2e ${JSON.stringify(result.e2e)}`);
     }
 
     if (run('timers')) {
+      await settle(stack);
       const delayMs = 5000;
       const rule = await stack.createRule(
         account,
@@ -268,16 +364,23 @@ async function main() {
       );
       const sentAt = new Map<string, number>();
       const cpu = stack.cpuMeter();
-      await openLoop(100, N.timers, async (i, due) => {
+      await openLoop(N.timerRate, N.timers, async (i, due) => {
         const id = `tmr-${nonce}-${i}`;
         sentAt.set(id, due);
         await postEvent(stack, account, 'bench.timer', id, i);
       });
-      await receiver.waitForDelivered(deliveredFor(rule.id, `tmr-${nonce}-`), sentAt.size, 120_000);
+      await receiver
+        .waitForDelivered(deliveredFor(rule.id, `tmr-${nonce}-`), sentAt.size, 5000 + DRAIN_MS)
+        .catch((err: Error) => log(`timers: ${err.message}`));
       cpuProfile.timers = perItem(cpu(), N.timers);
-      const lateness = [...sentAt].map(
-        ([id, t]) => receiver.firstDeliveredAt.get(keyOf(rule.id, id))! - (t + delayMs),
-      );
+      const lateness = [...sentAt]
+        .map(([id, t]) => (receiver.firstDeliveredAt.get(keyOf(rule.id, id)) ?? NaN) - (t + delayMs))
+        .filter(Number.isFinite);
+      // The server's own precision, from the histories of a sample of the runs.
+      const sample = [...sentAt.keys()].filter((_, i) => i % Math.ceil(sentAt.size / 100) === 0);
+      const fired = (
+        await Promise.all(sample.map((id) => timerFiredLatenessMs(stack.client, `run-${rule.id}-${id}`)))
+      ).filter((v): v is number => v !== null);
       result.timers = {
         count: lateness.length,
         delayMs,
@@ -285,11 +388,17 @@ async function main() {
         latenessP99Ms: round(percentile(lateness, 99)),
         latenessMaxMs: round(Math.max(...lateness)),
         earliestMs: round(Math.min(...lateness)),
+        undelivered: sentAt.size - lateness.length,
+        ratePerSec: N.timerRate,
+        timerFiredLatenessP50Ms: round(percentile(fired, 50)),
+        timerFiredLatenessP99Ms: round(percentile(fired, 99)),
+        timerFiredSample: fired.length,
       };
       log(`timers ${JSON.stringify(result.timers)}`);
     }
 
     if (run('crud')) {
+      await settle(stack);
       const crudAccount = await stack.createAccount('Bench CRUD');
       const probe = await http('GET', `${stack.apiUrl}/rules?limit=1`, { token: crudAccount.apiKey });
       if (probe.status !== 200) {
@@ -338,11 +447,13 @@ async function main() {
     }
 
     if (run('tick')) {
+      await settle(stack);
       result.scheduledTick = await tickPhase(stack, receiver, N.users);
       log(`scheduledTick ${JSON.stringify(result.scheduledTick)}`);
     }
 
     if (run('scale')) {
+      await settle(stack);
       result.scale = await scalePhase(stack, receiver, N.sleeping, cpuProfile);
       log(`scale ${JSON.stringify(result.scale)}`);
     }
@@ -439,34 +550,69 @@ async function scalePhase(
   await stack.stopWorker();
   const worker = await stack.startWorker('product', { options: WORKER_OPTIONS });
   const account = await stack.createAccount('Bench scale');
+  const delay = { value: 30, unit: 'days' };
   const rule = await stack.createRule(
     account,
-    webhookRule('bench sleep', 'bench.sleep', receiver.url('/never'), { value: 30, unit: 'days' }),
+    webhookRule('bench sleep', 'bench.sleep', receiver.url('/never'), delay),
   );
+  await sleep(2000);
   const rssIdle = rssMb(worker.pid);
   const cpu = stack.cpuMeter();
   const t0 = now();
-  const sat = await closedLoop(CONCURRENCY, count, (i) =>
-    postEvent(stack, account, 'bench.sleep', `slp-${nonce}-${i}`, i).then(() => undefined),
-  );
+  const runId = (i: number) => `run-${rule.id}-slp-${nonce}-${i}`;
+  // The product's rule-run workflow, started as the event workflow starts it (same id, attributes and
+  // input) or, with --scale-via api, through POST /events (twice the Temporal work per run).
+  const sat = await closedLoop(CONCURRENCY * 2, count, async (i) => {
+    const eventId = `slp-${nonce}-${i}`;
+    if (SCALE_VIA === 'api') {
+      await postEvent(stack, account, 'bench.sleep', eventId, i);
+      return;
+    }
+    const receivedAt = new Date().toISOString();
+    await stack.client.workflow.start(WORKFLOW_TYPES.ruleRun, {
+      taskQueue: stack.taskQueue,
+      workflowId: runId(i),
+      args: [
+        {
+          accountId: account.id,
+          rule: {
+            id: rule.id,
+            name: 'bench sleep',
+            version: 1,
+            delayMs: 30 * 86_400_000,
+            delayText: '30 days',
+          },
+          event: {
+            id: eventId,
+            name: 'bench.sleep',
+            occurredAt: receivedAt,
+            receivedAt,
+            payload: { job: { number: i } },
+          },
+        },
+      ],
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.AccountId, value: account.id },
+        { key: SEARCH_ATTRIBUTES.RuleId, value: rule.id },
+        { key: SEARCH_ATTRIBUTES.EventName, value: 'bench.sleep' },
+        { key: SEARCH_ATTRIBUTES.EventId, value: eventId },
+      ],
+      memo: { ruleName: 'bench sleep', ruleVersion: 1, kind: 'rule-run' },
+      staticSummary: `bench sleep · bench.sleep ${eventId}`,
+    });
+  });
   const running = (q: string) => stack.client.workflow.count(q).then((c) => c.count);
   const q = `RuleId='${rule.id}' AND ExecutionStatus='Running'`;
   await waitFor(
-    `${count} sleeping runs`,
+    `${count} running runs`,
     async () => ((await running(q)) >= count ? true : undefined),
-    300_000,
+    DRAIN_MS * 2,
     1000,
   );
-  // Event workflows done too: only the sleeping runs are left for this account.
-  await waitFor(
-    'event workflows to finish',
-    async () =>
-      (await running(`AccountId='${account.id}' AND ExecutionStatus='Running'`)) <= count ? true : undefined,
-    120_000,
-    1000,
-  );
+  // Asleep = every run has taken its first workflow task: the worker and the server go quiet.
+  await quiet(stack, DRAIN_MS * 2);
   const allSleepingSec = (now() - t0) / 1000;
-  cpuProfile.scaleIngest = perItem(cpu(), count);
+  cpuProfile.scaleSleep = perItem(cpu(), count);
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
     samples.push(rssMb(worker.pid));
@@ -474,20 +620,27 @@ async function scalePhase(
   }
   const rssSleeping = Math.max(...samples);
   const peakWhileStarting = peakRssMb(worker.pid);
-  // Cancel every run through the Temporal client (POST /executions/:id/cancel does the same per run).
+  // Cancel every run through the Temporal client (POST /executions/:id/cancel does the same per run),
+  // within a time budget: what is left is reported.
   const tc = now();
-  const cancel = await closedLoop(CONCURRENCY, count, (i) =>
-    stack.client.workflow
-      .getHandle(`run-${rule.id}-slp-${nonce}-${i}`)
-      .cancel()
-      .then(() => undefined),
+  const cancel = await closedLoop(
+    CONCURRENCY * 2,
+    count,
+    (i) =>
+      stack.client.workflow
+        .getHandle(runId(i))
+        .cancel()
+        .then(() => undefined),
+    DRAIN_MS / 2,
   );
+  const requestedSec = (now() - tc) / 1000;
+  let left = count;
   await waitFor(
     `${count} cancelled runs`,
-    async () => ((await running(q)) === 0 ? true : undefined),
-    300_000,
+    async () => ((left = await running(q)) === 0 ? true : undefined),
+    Math.max(10_000, DRAIN_MS - requestedSec * 1000),
     1000,
-  );
+  ).catch(() => undefined);
   const cancelSec = (now() - tc) / 1000;
   return {
     sleepingRuns: count,
@@ -495,12 +648,33 @@ async function scalePhase(
     workerRssIdleMb: round(rssIdle),
     workerPeakRssMb: round(Math.max(peakWhileStarting, peakRssMb(worker.pid))),
     workerRssAfterCancelMb: round(rssMb(worker.pid)),
-    ingestPerSec: round(sat.perSec),
+    startedVia: SCALE_VIA === 'api' ? 'POST /events' : 'Temporal client (rule-run workflows)',
+    startsPerSec: round(sat.perSec),
     allSleepingAfterSec: round(allSleepingSec),
+    cancelRequests: cancel.done,
+    cancelRequestsPerSec: round(cancel.perSec),
+    cancelRequestsSec: round(requestedSec),
     cancelSec: round(cancelSec),
+    stillRunningAfterCancel: left,
     cancelErrors: cancel.errors,
     delivered: receiver.deliveredWhere((k) => k.startsWith(`run-${rule.id}-`)),
   };
+}
+
+/** Before a phase: the backlog of the one before is worked off, so its CPU is not counted here. */
+async function settle(stack: BenchStack): Promise<void> {
+  await quiet(stack, DRAIN_MS);
+}
+
+/** Waits until the worker and the Temporal server have used under 10 % of a core for 2 s in a row. */
+async function quiet(stack: BenchStack, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const cpu = stack.cpuMeter();
+    await sleep(2000);
+    const c = cpu();
+    if (c.worker + c.temporal < 200) return;
+  }
 }
 
 function printTable(r: Record<string, any>) {
@@ -525,6 +699,11 @@ function printTable(r: Record<string, any>) {
     add(
       'pipeline completions/s',
       `${r.pipeline.completionsPerSec}  (${r.ratios?.pipelineVsBaselineCompletion ?? '—'}× baseline; goal ≥ 0.6 ${goal(r.ratios?.pipelineVsBaselineCompletion >= 0.6)})`,
+    );
+  if (r.e2eLowRate)
+    add(
+      `e2e @${r.e2eLowRate.ratePerSec}/s p50/p95/p99`,
+      `${r.e2eLowRate.p50Ms} / ${r.e2eLowRate.p95Ms} / ${r.e2eLowRate.p99Ms} ms  (the latency without queueing)`,
     );
   if (r.e2e)
     add(
@@ -555,7 +734,7 @@ function printTable(r: Record<string, any>) {
   if (hp)
     add(
       'per event (delay-0 webhook rule)',
-      `${hp.workflowTasks} workflow tasks, ${hp.activities} activities, ${hp.localActivities} local, ${hp.events} history events`,
+      `${hp.workflowTasks} workflow tasks, ${hp.activities} activities, ${hp.localActivities} local, ${hp.events} history events, ${hp.workflowTaskTimeouts} workflow task timeouts (mean of 10)`,
     );
   for (const [phase, cpu] of Object.entries(r.profile?.cpuMsPerItem ?? {}))
     add(

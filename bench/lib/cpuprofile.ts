@@ -41,12 +41,28 @@ function moduleOf(url: string): string {
   return path.basename(url);
 }
 
-export function summarizeProfile(file: string, top = 25): ProfileSummary {
+/** The profile's start, in the process's monotonic clock (µs): threads of one process compare. */
+export function profileStartUs(file: string): number {
+  return (JSON.parse(readFileSync(file, 'utf8')) as Profile).startTime;
+}
+
+/**
+ * Self time per function and per module. With `window` (µs, in the profile's clock), only samples
+ * taken inside it count: the measurement, without start-up and warm-up.
+ */
+export function summarizeProfile(
+  file: string,
+  top = 25,
+  window?: { fromUs: number; toUs: number },
+): ProfileSummary {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   if (p.samples && p.timeDeltas) {
+    let t = p.startTime;
     for (let i = 0; i < p.samples.length; i++) {
+      t += p.timeDeltas[i] ?? 0;
+      if (window && (t < window.fromUs || t > window.toUs)) continue;
       const dt = p.timeDeltas[i + 1] ?? 0;
       selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + Math.max(0, dt));
     }

@@ -99,12 +99,17 @@ function result(
 }
 
 /**
- * Drill 1: `count` runs sleep `delaySeconds`; the worker is SIGKILLed while they sleep and started
- * again after `downMs`. Every run must deliver once.
+ * Drill 1: `count` runs sleep `delaySeconds`; the worker is SIGKILLed while they sleep (2 s after the
+ * first event, whatever ingest has reached: events keep coming in while it is dead) and started again
+ * after `downMs`. Every run must deliver once.
+ *
+ * With `killWhenDelivered`, the kill instead lands while deliveries are in flight (once that many have
+ * arrived): the drill then probes the at-least-once window of docs/channels.md (a send that reached
+ * the receiver but was not yet recorded in the ledger is sent again after the restart).
  */
 export async function workerKillDrill(
   env: DrillEnv,
-  opts: { count: number; delaySeconds: number; downMs: number },
+  opts: { count: number; delaySeconds: number; downMs: number; killWhenDelivered?: number; label?: string },
 ): Promise<DrillResult> {
   const t0 = Date.now();
   const tag = `d1-${nonce()}`;
@@ -114,19 +119,32 @@ export async function workerKillDrill(
     webhookRule('drill 1', 'drill.worker_kill', env.receiver.url('/d1'), opts.delaySeconds),
   );
   const ingestStart = Date.now();
-  await closedLoop(25, opts.count, async (i) => {
-    await sendEvent(env, account, 'drill.worker_kill', `${tag}-${i}`, i, 10_000);
+  let accepted = 0;
+  const ingest = closedLoop(25, opts.count, async (i) => {
+    await sendEvent(env, account, 'drill.worker_kill', `${tag}-${i}`, i, 30_000);
+    accepted++;
   });
-  const ingestMs = Date.now() - ingestStart;
-  // Kill while the runs sleep: before the first delay ends when ingest was quick enough.
-  const killAt = Math.min(ingestStart + opts.delaySeconds * 1000 - 500, Date.now() + 500);
-  await sleep(Math.max(0, killAt - Date.now()));
+  if (opts.killWhenDelivered !== undefined) {
+    const n = opts.killWhenDelivered;
+    await waitFor(
+      'deliveries to start',
+      () => (tally(env.receiver, rule.id).delivered >= n ? true : undefined),
+      120_000,
+      5,
+    );
+  } else {
+    await sleep(Math.max(0, ingestStart + Math.min(2000, opts.delaySeconds * 1000 - 1000) - Date.now()));
+  }
   env.worker.kill();
+  const killedAt = Date.now();
   const before = tally(env.receiver, rule.id).delivered;
+  const acceptedAtKill = accepted;
+  await ingest;
+  const ingestMs = Date.now() - ingestStart;
   env.log(
-    `drill 1: ${opts.count} events in ${ingestMs} ms; worker SIGKILLed with ${before} delivered; down ${opts.downMs} ms`,
+    `drill 1: worker SIGKILLed with ${acceptedAtKill} events accepted and ${before} delivered; down ${opts.downMs} ms`,
   );
-  await sleep(opts.downMs);
+  await sleep(Math.max(0, killedAt + opts.downMs - Date.now()));
   await env.worker.start();
   await waitFor(
     `${opts.count} deliveries`,
@@ -136,8 +154,8 @@ export async function workerKillDrill(
   ).catch(() => undefined);
   await sleep(3000); // late duplicates
   const t = tally(env.receiver, rule.id);
-  return result('1 worker SIGKILL', t0, opts.count, t.delivered, t.duplicated, [
-    `ingest took ${ingestMs} ms; ${before} delivered before the kill, ${t.delivered - before} after the restart`,
+  return result(opts.label ?? '1 worker SIGKILL', t0, opts.count, t.delivered, t.duplicated, [
+    `killed ${killedAt - ingestStart} ms after the first event, with ${acceptedAtKill} accepted (ingest took ${ingestMs} ms) and ${before} delivered; ${t.delivered - before} delivered after the restart`,
   ]);
 }
 

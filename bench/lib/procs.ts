@@ -15,6 +15,8 @@ export interface Managed {
   name: string;
   child: ChildProcess;
   pid: number;
+  /** Date.now() when it was spawned. */
+  startedAt: number;
   /** The last 20 KB of stdout and stderr together. */
   output(): string;
   exited(): boolean;
@@ -61,6 +63,7 @@ export function spawnManaged(
     name,
     child,
     pid: child.pid!,
+    startedAt: Date.now(),
     output: () => out,
     exited,
     async waitForOutput(pattern, timeoutMs) {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, type BundleOptions, type WorkerOptions } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { migrate } from '../../src/cli/main';
 import { openDatabase } from '../../src/db/data-source';
@@ -27,13 +27,33 @@ export interface Account {
 
 const quietLogger = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
 
-/** The product's bundle is built as src/worker/bundle.ts builds it (workflow interceptors included). */
-export async function bundle(which: 'product' | 'baseline', file: string): Promise<string> {
+export type Variant = 'product' | 'local-prepare';
+type Configuration = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+
+/**
+ * The product's bundle is built as src/worker/bundle.ts builds it (workflow interceptors included).
+ * `local-prepare` is a what-if: the same code with rule runs calling prepareRun as a local activity
+ * (bench/experiments/local-prepare-loader.ts).
+ */
+export async function bundle(which: Variant | 'baseline', file: string): Promise<string> {
   const options =
-    which === 'product'
-      ? workflowBundleOptions()
-      : { workflowsPath: path.join(ROOT, 'bench/baseline/workflows.ts') };
-  const { code } = await bundleWorkflowCode({ ...options, logger: quietLogger });
+    which === 'baseline'
+      ? { workflowsPath: path.join(ROOT, 'bench/baseline/workflows.ts') }
+      : workflowBundleOptions();
+  const { code } = await bundleWorkflowCode({
+    ...options,
+    logger: quietLogger,
+    ...(which === 'local-prepare' && {
+      webpackConfigHook: (config: Configuration) => {
+        config.module?.rules?.push({
+          test: /src[\\/]workflows[\\/]rule-run\.ts$/,
+          enforce: 'pre',
+          use: [{ loader: path.join(ROOT, 'bench/experiments/local-prepare-loader.ts') }],
+        });
+        return config;
+      },
+    }),
+  });
   writeFileSync(file, code);
   return file;
 }
@@ -43,6 +63,9 @@ export interface StackOptions {
   fastPostgres?: boolean;
   apiEnv?: Record<string, string>;
   baseline?: boolean;
+  variant?: Variant;
+  /** e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] for the API process. */
+  apiNodeArgs?: string[];
 }
 
 export class BenchStack {
@@ -84,7 +107,7 @@ export class BenchStack {
     const [pgPort, temporalPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     this.temporalPort = temporalPort;
     const bundles = Promise.all([
-      bundle('product', path.join(this.dataDir, 'workflows.js')),
+      bundle(this.opts.variant ?? 'product', path.join(this.dataDir, 'workflows.js')),
       this.opts.baseline
         ? bundle('baseline', path.join(this.dataDir, 'baseline.js'))
         : Promise.resolve(undefined),
@@ -102,16 +125,22 @@ export class BenchStack {
     this.connection = await Connection.connect({ address: this.temporal.address });
     this.client = new Client({ connection: this.connection });
     [this.productBundle, this.baselineBundle] = await bundles;
-    this.api = spawnTs('api', 'src/api/main.ts', {
-      PORT: String(apiPort),
-      DATABASE_URL: pg.url,
-      TEMPORAL_ADDRESS: this.temporal.address,
-      ADMIN_TOKEN: this.adminToken,
-      // The benchmark measures the pipeline, not the per-account rate limit (6,000 events a minute).
-      EVENTS_RATE_LIMIT_PER_MINUTE: '0',
-      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
-      ...this.opts.apiEnv,
-    });
+    this.api = spawnTs(
+      'api',
+      'src/api/main.ts',
+      {
+        PORT: String(apiPort),
+        DATABASE_URL: pg.url,
+        TEMPORAL_ADDRESS: this.temporal.address,
+        ADMIN_TOKEN: this.adminToken,
+        // The benchmark measures the pipeline, not the per-account rate limit (6,000 events a minute).
+        EVENTS_RATE_LIMIT_PER_MINUTE: '0',
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+        ...this.opts.apiEnv,
+      },
+      [],
+      this.opts.apiNodeArgs,
+    );
     this.apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitFor(
       'the API',

@@ -81,21 +81,27 @@ export async function closedLoop(
   concurrency: number,
   count: number,
   fn: (i: number) => Promise<void>,
-): Promise<{ seconds: number; perSec: number; errors: number }> {
+  /** Stop issuing calls after this many ms (calls in flight finish). */
+  budgetMs = Infinity,
+): Promise<{ seconds: number; perSec: number; errors: number; done: number }> {
   let next = 0;
   let errors = 0;
+  let done = 0;
   const start = now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (;;) {
         const i = next++;
-        if (i >= count) return;
-        await fn(i).catch(() => errors++);
+        if (i >= count || now() - start > budgetMs) return;
+        await fn(i).then(
+          () => done++,
+          () => errors++,
+        );
       }
     }),
   );
   const seconds = (now() - start) / 1000;
-  return { seconds, perSec: count / seconds, errors };
+  return { seconds, perSec: done / seconds, errors, done };
 }
 
 export interface HttpResult<T = any> {
