@@ -40,7 +40,7 @@ const schema = z.object({
   EVENTS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
 });
 
 export type Config = z.infer<typeof schema> & {

@@ -4,7 +4,7 @@
  * directory, so a second start on the same directory keeps every account, rule and sleeping run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import exitHook from 'async-exit-hook';
@@ -45,7 +45,11 @@ async function stopOrphan(pidFile: string, name: string, expect: string): Promis
   } catch {
     return;
   }
-  if (!cmdline.includes(expect)) return;
+  if (!cmdline.includes(expect)) {
+    // The pid was reused by another program: the file is stale, and PostgreSQL would refuse to start.
+    rmSync(pidFile, { force: true });
+    return;
+  }
   process.stderr.write(`stopping ${name} (pid ${pid}) left running by an earlier start\n`);
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));

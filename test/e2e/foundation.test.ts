@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Client } from 'pg';
 import { createDataSource } from '../../src/db/data-source';
 import { migrate } from '../../src/cli/main';
@@ -162,4 +163,44 @@ describe('event rate limit', () => {
       await limited.stop();
     }
   });
+});
+
+describe('Temporal unreachable', () => {
+  test('POST /events answers 503 temporal_unavailable within seconds, and readyz names Temporal', async () => {
+    // A TCP proxy in front of the run's Temporal server, closed to make Temporal unreachable.
+    const [host, port] = process.env.TEST_TEMPORAL_ADDRESS!.split(':');
+    const sockets = new Set<net.Socket>();
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(Number(port), host);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxied = {
+      ...stack.config,
+      TEMPORAL_ADDRESS: `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`,
+    };
+    const api = await startApi({ config: proxied, db: stack.db, log: createLogger('silent', 't'), port: 0 });
+    try {
+      const acct = await stack.account();
+      const client = new HttpClient(api.url, acct.apiKey);
+      expect((await client.post('/events', { name: 'job.created', payload: {} })).status).toBe(202);
+      proxy.close();
+      for (const s of sockets) s.destroy();
+      const t0 = Date.now();
+      const res = await client.post('/events', { id: 'while-down', name: 'job.created', payload: {} });
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('temporal_unavailable');
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const ready = await client.get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.message).toContain('temporal');
+    } finally {
+      await api.stop();
+    }
+  }, 60_000);
 });

@@ -16,6 +16,7 @@ import { metrics } from '../../metrics';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_BATCH = 100;
+const TEMPORAL_DEADLINE_MS = 5000;
 export const batchSchema = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
 
 export interface IngestResult {
@@ -104,19 +105,22 @@ export function eventRoutes({ config, temporal }: ApiDeps): Router {
       },
     };
     try {
-      await temporal.workflow.start(WORKFLOW_TYPES.event, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId,
-        args: [args],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTES.AccountId, value: account.id },
-          { key: SEARCH_ATTRIBUTES.EventName, value: body.name },
-          { key: SEARCH_ATTRIBUTES.EventId, value: eventId },
-        ],
-        memo: { kind: 'event' },
-        staticSummary: `${body.name} ${eventId}`,
-      });
+      // With Temporal down the client would retry for ~20 s; a bounded wait lets the CRM retry instead.
+      await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+        temporal.workflow.start(WORKFLOW_TYPES.event, {
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          workflowId,
+          args: [args],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.AccountId, value: account.id },
+            { key: SEARCH_ATTRIBUTES.EventName, value: body.name },
+            { key: SEARCH_ATTRIBUTES.EventId, value: eventId },
+          ],
+          memo: { kind: 'event' },
+          staticSummary: `${body.name} ${eventId}`,
+        }),
+      );
       metrics.eventsIngested.inc({ outcome: 'accepted' });
       return { status: 202, eventId, workflowId };
     } catch (err) {
