@@ -2,11 +2,11 @@
  * Events through the HTTP API on the real stack: PostgreSQL, the Temporal dev server, the worker and
  * a webhook receiver on 127.0.0.1.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { startStack, eventually, type AccountClient, type Stack } from '../helpers/stack';
 import { startReceiver } from '../helpers/receiver';
+import { spawnNode, type Proc } from '../helpers/process';
 
 let stack: Stack;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -221,62 +221,67 @@ describe('ingest validation', () => {
 
 describe('a worker killed during the delay', () => {
   let external: Stack;
-  const workers: ChildProcess[] = [];
+  const workers: Proc[] = [];
   beforeAll(async () => {
     external = await startStack({}, { worker: false });
   });
   afterAll(async () => {
-    for (const w of workers) w.kill('SIGKILL');
+    for (const w of workers) w.child.kill('SIGKILL');
     await external?.stop();
   });
 
-  function startWorkerProcess(): ChildProcess {
-    const child = spawn(
-      process.execPath,
+  /** `npm run worker`, once it is polling (it bundles the workflows first, which takes seconds). */
+  async function startWorkerProcess(): Promise<Proc> {
+    const proc = spawnNode(
       ['--import', 'tsx', path.resolve(__dirname, '../../src/worker/main.ts')],
+      process.cwd(),
       {
-        env: {
-          ...process.env,
-          DATABASE_URL: process.env.TEST_DATABASE_URL,
-          TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
-          TEMPORAL_TASK_QUEUE: external.config.TEMPORAL_TASK_QUEUE,
-          WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: 'ignore',
+        ...process.env,
+        DATABASE_URL: process.env.TEST_DATABASE_URL,
+        TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+        TEMPORAL_TASK_QUEUE: external.config.TEMPORAL_TASK_QUEUE,
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+        LOG_LEVEL: 'info',
       },
     );
-    workers.push(child);
-    return child;
+    workers.push(proc);
+    await eventually(
+      () => (proc.lines.some((l) => l.msg === 'worker started') ? true : undefined),
+      90_000,
+      'worker start',
+    );
+    return proc;
   }
 
   test('is started again and delivers once', async () => {
     const acct = await external.account();
     const hook = `${receiver.url}/killed-${uniq()}`;
-    const ruleId = await createRule(acct, webhookRule(hook, { delay: { value: 3, unit: 'seconds' } }));
-    const first = startWorkerProcess();
+    const ruleId = await createRule(acct, webhookRule(hook, { delay: { value: 4, unit: 'seconds' } }));
+    const first = await startWorkerProcess();
     const eventId = `e-${uniq()}`;
+    const runId = `run-${ruleId}-${eventId}`;
     await acct.post('/events', { id: eventId, name: 'job.status.changed', payload: { job } });
-    // Wait until the run is sleeping on its timer, then kill the worker without warning.
+    // Wait until the run sleeps on its timer, then kill the worker without warning.
     await eventually(
       async () => {
-        const d = await external.temporal.workflow.getHandle(`run-${ruleId}-${eventId}`).describe();
-        return d.status.name === 'RUNNING' ? true : undefined;
+        const history = await external.temporal.workflow.getHandle(runId).fetchHistory();
+        return history.events?.some((e) => e.timerStartedEventAttributes) ? true : undefined;
       },
       60_000,
       'the run to be sleeping',
     );
-    first.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 3500));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await new Promise((r) => setTimeout(r, 4500));
     expect(receiver.received.filter((r) => r.path === new URL(hook).pathname)).toHaveLength(0);
-    startWorkerProcess();
+    await startWorkerProcess();
     await eventually(
       () => receiver.received.find((r) => r.path === new URL(hook).pathname),
       60_000,
       'delivery after restart',
     );
-    const result = await runResult(external, `run-${ruleId}-${eventId}`);
+    const result = await runResult(external, runId);
     expect(result.outcome).toBe('sent');
     expect(receiver.received.filter((r) => r.path === new URL(hook).pathname)).toHaveLength(1);
-  }, 120_000);
+  }, 180_000);
 });

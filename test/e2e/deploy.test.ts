@@ -10,7 +10,7 @@
  *   search attributes, a fresh database the migrations), then the compiled worker and API entrypoints
  *   process an event end to end and stop cleanly on SIGTERM.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { loadConfig } from '../../src/config';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/shared/constants';
 import { METRICS } from '../../src/worker/interceptors';
 import { freePort } from '../helpers/ports';
+import { spawnNode, type Proc } from '../helpers/process';
 import { eventually, HttpClient } from '../helpers/stack';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -364,34 +365,8 @@ describe('Dockerfile and .dockerignore', () => {
 // ---------------------------------------------------------------------------------------------------
 // The image's steps, for real, on this run's servers.
 
-interface Proc {
-  child: ChildProcess;
-  lines: Record<string, any>[];
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
 function start(args: string[], cwd: string, env: Env): Proc {
-  const child = spawn(process.execPath, args, { cwd, env: env as NodeJS.ProcessEnv });
-  let out = '';
-  const lines: Record<string, any>[] = [];
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    out += chunk;
-    partial += chunk;
-    const parts = partial.split('\n');
-    partial = parts.pop()!;
-    for (const p of parts) {
-      try {
-        lines.push(JSON.parse(p));
-      } catch {
-        lines.push({ notJson: p });
-      }
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, lines, output: () => out, exited };
+  return spawnNode(args, cwd, env as NodeJS.ProcessEnv);
 }
 
 async function waitForLog(p: Proc, msg: string, ms = 60_000) {

@@ -9,13 +9,13 @@
  *
  * Their logs are checked on the way: JSON lines, request ids, run ids on activity lines, secrets redacted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../helpers/ports';
+import { spawnNode, type Proc } from '../helpers/process';
 import { eventually, HttpClient } from '../helpers/stack';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -23,38 +23,13 @@ const ADMIN_TOKEN = `admin-${randomBytes(12).toString('hex')}`;
 const uniq = () => randomBytes(4).toString('hex');
 
 type Env = Record<string, string | undefined>;
-interface Proc {
-  child: ChildProcess;
-  lines: Record<string, any>[];
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
 /** Starts `node --import tsx <entry>` the way the npm scripts do, collecting its JSON log lines. */
 function start(entry: string, env: Env): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
-  });
-  let out = '';
-  let partial = '';
-  const lines: Record<string, any>[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => {
-    out += chunk;
-    partial += chunk;
-    const parts = partial.split('\n');
-    partial = parts.pop()!;
-    for (const p of parts) {
-      try {
-        lines.push(JSON.parse(p));
-      } catch {
-        lines.push({ notJson: p });
-      }
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, lines, output: () => out, exited };
+  return spawnNode(['--import', 'tsx', entry], ROOT, {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...env,
+  } as NodeJS.ProcessEnv);
 }
 
 async function waitForLog(
