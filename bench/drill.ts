@@ -29,7 +29,7 @@ import {
 } from './lib/drills';
 import { alive, describe, killTree, spawnTs, tree, type Managed } from './lib/procs';
 import { Receiver } from './lib/receiver';
-import { DrillSmtp } from './lib/smtp';
+import { SmtpTestServer } from '../test/helpers/servers/smtp';
 import { BenchStack, type Account } from './lib/stack';
 import { closedLoop, freePort, http, log, sleep, waitFor } from './lib/util';
 
@@ -64,7 +64,7 @@ async function main() {
       .join(' ')}`,
   );
   const receiver = await Receiver.start();
-  const smtp = new DrillSmtp(await freePort());
+  const smtp = await SmtpTestServer.start();
   const results: DrillResult[] = [];
   const informational: DrillResult[] = [];
   const report = (r: DrillResult) => {
@@ -89,7 +89,7 @@ async function main() {
       const startWorker = async () => {
         // The production entry point; it logs "worker started" once it polls.
         const w = spawnTs('worker', 'src/worker/main.ts', {
-          ...stack.workerEnv({ LOG_LEVEL: 'info', SMTP_URL: smtp.url }),
+          ...stack.workerEnv({ LOG_LEVEL: 'info', SMTP_URL: smtp.url() }),
           BENCH_WORKFLOW_BUNDLE: undefined,
         });
         await w.waitForOutput(/worker started/, 180_000);
@@ -224,7 +224,7 @@ async function temporalKillDrill(stack: BenchStack, env: DrillEnv): Promise<Dril
 }
 
 /** Drill 4: email actions while the SMTP server is down for a while; every email arrives once. */
-async function smtpOutageDrill(stack: BenchStack, env: DrillEnv, smtp: DrillSmtp): Promise<DrillResult> {
+async function smtpOutageDrill(stack: BenchStack, env: DrillEnv, smtp: SmtpTestServer): Promise<DrillResult> {
   const t0 = Date.now();
   const tag = `d4-${nonce()}`;
   await smtp.stop();
@@ -250,10 +250,10 @@ async function smtpOutageDrill(stack: BenchStack, env: DrillEnv, smtp: DrillSmtp
   );
   log(`drill 4: ${C.d4} email runs started with the SMTP server down; up again in ${C.d4DownMs / 1000} s`);
   await sleep(Math.max(0, t0 + C.d4DownMs - Date.now()));
-  const mailsDuringOutage = smtp.mails.filter((m) => m.subject.startsWith(tag)).length;
+  const mailsDuringOutage = smtp.messages.filter((m) => m.subject.startsWith(tag)).length;
   await smtp.start();
   const tu = Date.now();
-  const mine = () => smtp.mails.filter((m) => m.subject.startsWith(tag));
+  const mine = () => smtp.messages.filter((m) => m.subject.startsWith(tag));
   await waitFor(
     `${C.d4} emails`,
     () => (new Set(mine().map((m) => m.subject)).size >= C.d4 ? true : undefined),
