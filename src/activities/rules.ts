@@ -1,3 +1,5 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { planRun } from '../services/plan';
 import { RuleService } from '../services/rules';
@@ -7,12 +9,16 @@ import type {
   MatchedRule,
   PreparedRun,
   RuleRunInput,
+  StartedRuleRun,
   TickPage,
 } from '../shared/run-types';
 import { delayText } from '../services/rules';
+import { WORKFLOW_TYPES } from '../shared/constants';
+import { ruleRunStart } from '../shared/rule-runs';
 import { delayMs } from '../shared/schemas';
 
-export function createRuleActivities(db: DataSource) {
+/** `temporal` is the worker's own client: on its connection, starts can be eager (see startRuleRuns). */
+export function createRuleActivities(db: DataSource, temporal: Client) {
   const rules = new RuleService(db);
   return {
     /** The account's enabled rules for this event name (one indexed query). */
@@ -20,6 +26,35 @@ export function createRuleActivities(db: DataSource) {
       input: Pick<EventWorkflowInput, 'accountId'> & { eventName: string },
     ): Promise<MatchedRule[]> {
       return rules.enabledForEvent(input.accountId, input.eventName);
+    },
+
+    /**
+     * Starts one rule run per matched rule on this worker's task queue. A run's id is (rule, event), so
+     * an attempt that finds its run already started (a retry after a crash) reuses it: each pair runs
+     * once. Eager start hands the run's first workflow task straight to this worker.
+     */
+    async startRuleRuns(
+      { accountId, event }: EventWorkflowInput,
+      matched: MatchedRule[],
+    ): Promise<StartedRuleRun[]> {
+      const { taskQueue } = Context.current().info;
+      return Promise.all(
+        matched.map(async (rule) => {
+          const start = ruleRunStart(accountId, rule, event);
+          try {
+            const handle = await temporal.workflow.start(WORKFLOW_TYPES.ruleRun, {
+              ...start,
+              taskQueue,
+              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              requestEagerStart: true,
+            });
+            return { rule, workflowId: start.workflowId, runId: handle.firstExecutionRunId };
+          } catch (err) {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+            return { rule, workflowId: start.workflowId, runId: null };
+          }
+        }),
+      );
     },
 
     /**

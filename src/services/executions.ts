@@ -20,7 +20,7 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ApiError } from '../shared/errors';
-import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../shared/constants';
+import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../shared/constants';
 import type {
   EventWorkflowInput,
   EventWorkflowResult,
@@ -28,6 +28,7 @@ import type {
   PreparedRun,
   RuleRunInput,
   RuleRunResult,
+  StartedRuleRun,
 } from '../shared/run-types';
 import { EVENT_ID } from '../shared/schemas';
 
@@ -585,6 +586,21 @@ export async function decodeHistory(
     ];
   };
 
+  /** A rule with a delay whose run set no timer: the delay had passed when it started (a retry, a backlog). */
+  const delayAlreadyElapsed = (at: string | null): TimelineEntry[] =>
+    ruleInput && ruleInput.rule.delayMs > 0 && !timers.size
+      ? [
+          {
+            type: 'delay_already_elapsed',
+            at,
+            delay: ruleInput.rule.delayText,
+            plannedEndAt: new Date(
+              Date.parse(ruleInput.event.receivedAt) + ruleInput.rule.delayMs,
+            ).toISOString(),
+          },
+        ]
+      : [];
+
   /** Activities a closed run left behind (cancelled or terminated while one was retrying). */
   const abandonOpenActivities = (at: string | null) => {
     for (const a of activities.values()) {
@@ -662,6 +678,9 @@ export async function decodeHistory(
       if (run.kind === 'rule-run' && input && 'rule' in input) {
         ruleInput = input;
         run.ruleVersion = input.rule.version;
+        // Runs started by the event's startRuleRuns activity have no parent link: their id says whose they are.
+        if (!run.parentWorkflowId && !input.retryOf)
+          run.parentWorkflowId = workflowIds.event(input.accountId, input.event.id);
         timeline.push({
           type: 'rule_matched',
           at: atIso,
@@ -674,23 +693,44 @@ export async function decodeHistory(
         });
       }
     } else if (e.markerRecordedEventAttributes) {
-      // A local activity (findRulesForEvent) leaves a marker with its result.
+      // A local activity leaves a marker with its result (or its final failure).
       const m = e.markerRecordedEventAttributes;
       const meta = (await decode(m.details?.data?.payloads?.[0])) as { activity_type?: string } | undefined;
+      const result = await decode(m.details?.result?.payloads?.[0]);
+      const f = await decodeFailure(m.failure, decode);
       if (meta?.activity_type === 'findRulesForEvent') {
-        const rules = ((await decode(m.details?.result?.payloads?.[0])) ?? []) as MatchedRule[];
-        const f = await decodeFailure(m.failure, decode);
-        timeline.push({
-          type: 'rules_matched',
-          at: atIso,
-          rules: rules.map((r) => ({
-            ruleId: r.id,
-            ruleName: r.name,
-            ruleVersion: r.version,
-            delay: r.delayText,
-          })),
-          error: f?.message ?? null,
-        });
+        timeline.push(rulesMatched((result ?? []) as MatchedRule[], atIso, f));
+      } else if (meta?.activity_type === 'startRuleRuns') {
+        const started = (result ?? []) as StartedRuleRun[];
+        for (const { rule, workflowId, runId } of started) {
+          run.children.push({ workflowId, ruleId: rule.id, ruleName: rule.name });
+          timeline.push({
+            type: 'rule_run_started',
+            at: atIso,
+            ruleId: rule.id,
+            ruleName: rule.name,
+            workflowId,
+            runId,
+            error: null,
+          });
+        }
+      } else if (meta?.activity_type === 'prepareRun') {
+        timeline.push(...delayAlreadyElapsed(atIso));
+        if (f) {
+          timeline.push({
+            type: 'activity',
+            at: atIso,
+            activityType: 'prepareRun',
+            summary,
+            attempt: 1,
+            outcome: 'failed',
+            error: f.message,
+          });
+        } else {
+          timeline.push(...preparedEntries(result as PreparedRun, atIso, ruleInput));
+          const p = result as PreparedRun;
+          if (p?.status === 'ready') run.ruleVersion = p.ruleVersion;
+        }
       }
     } else if (e.startChildWorkflowExecutionInitiatedEventAttributes) {
       const c = e.startChildWorkflowExecutionInitiatedEventAttributes;
@@ -758,17 +798,7 @@ export async function decodeHistory(
     } else if (e.activityTaskScheduledEventAttributes) {
       const s = e.activityTaskScheduledEventAttributes;
       const activityType = s.activityType?.name ?? '';
-      if (activityType === 'prepareRun' && ruleInput && ruleInput.rule.delayMs > 0 && !timers.size) {
-        // No timer: the delay had passed by the time the run started (a retry, or a backlog).
-        timeline.push({
-          type: 'delay_already_elapsed',
-          at: atIso,
-          delay: ruleInput.rule.delayText,
-          plannedEndAt: new Date(
-            Date.parse(ruleInput.event.receivedAt) + ruleInput.rule.delayMs,
-          ).toISOString(),
-        });
-      }
+      if (activityType === 'prepareRun') timeline.push(...delayAlreadyElapsed(atIso));
       activities.set(String(e.eventId), {
         activityId: s.activityId ?? '',
         activityType,
@@ -1001,6 +1031,15 @@ function outcomeMessage(r: RuleRunResult | undefined): string | null {
   if (r.outcome === 'conditions_not_met') return 'conditions not met: nothing sent';
   if (r.outcome === 'sent') return `sent ${r.actions.length} action(s)`;
   return null;
+}
+
+function rulesMatched(rules: MatchedRule[], at: string | null, f: FailureInfo | null): TimelineEntry {
+  return {
+    type: 'rules_matched',
+    at,
+    rules: rules.map((r) => ({ ruleId: r.id, ruleName: r.name, ruleVersion: r.version, delay: r.delayText })),
+    error: f?.message ?? null,
+  };
 }
 
 function preparedEntries(p: PreparedRun, at: string | null, input: RuleRunInput | null): TimelineEntry[] {

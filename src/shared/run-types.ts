@@ -23,6 +23,13 @@ export interface MatchedRule {
   delayText: string;
 }
 
+/** A rule run the startRuleRuns activity started; `runId` is null when an earlier attempt had started it. */
+export interface StartedRuleRun {
+  rule: MatchedRule;
+  workflowId: string;
+  runId: string | null;
+}
+
 export interface EventWorkflowResult {
   eventId: string;
   matchedRules: { ruleId: string; ruleName: string; workflowId: string }[];

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Logger as TemporalLogger } from '@temporalio/common';
 import {
   makeTelemetryFilterString,
@@ -121,6 +122,8 @@ export async function createWorker({
   options,
 }: WorkerDeps) {
   const mailer = createMailer(config);
+  // On the worker's own connection, so that rule runs started by an activity can start eagerly here.
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const bundle =
     workflowBundle ??
     (existsSync(PREBUILT_BUNDLE) && !__filename.endsWith('.ts') ? { codePath: PREBUILT_BUNDLE } : undefined);
@@ -129,7 +132,7 @@ export async function createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: taskQueue ?? config.TEMPORAL_TASK_QUEUE,
-    activities: createActivities({ db, config, mailer }),
+    activities: createActivities({ db, config, mailer, temporal }),
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') }),
     // In-flight activities get the grace period to finish, then are cancelled; past the force time
     // run() fails rather than hang.

@@ -1,16 +1,25 @@
 /**
  * One CRM event: find the account's enabled rules for it and start one rule-run workflow per rule.
- * The runs outlive this workflow (ABANDON), so each shows as its own row in the UI and in
+ * Each run is a workflow of its own, so it shows as its own row in the UI and in
  * `temporal workflow list --query "RuleId='…'"`.
  */
-import { ParentClosePolicy, proxyLocalActivities, setCurrentDetails, startChild } from '@temporalio/workflow';
+import {
+  ParentClosePolicy,
+  patched,
+  proxyLocalActivities,
+  setCurrentDetails,
+  startChild,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { SEARCH_ATTRIBUTES, workflowIds } from '../shared/constants';
-import type { EventWorkflowInput, EventWorkflowResult } from '../shared/run-types';
+import { ruleRunStart } from '../shared/rule-runs';
+import type { EventWorkflowInput, EventWorkflowResult, MatchedRule } from '../shared/run-types';
 import { ruleRunWorkflow } from './rule-run';
 
-// A short indexed read: a local activity saves a task round trip per event.
-const { findRulesForEvent } = proxyLocalActivities<Activities>({
+/** Runs recorded before this patch started their rule runs as child workflows. */
+export const RUNS_STARTED_BY_ACTIVITY = 'rule-runs-started-by-activity';
+
+// Short reads and starts: local activities run inside the event's one workflow task.
+const { findRulesForEvent, startRuleRuns } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', maximumInterval: '10s' },
 });
@@ -18,30 +27,32 @@ const { findRulesForEvent } = proxyLocalActivities<Activities>({
 export async function eventWorkflow(input: EventWorkflowInput): Promise<EventWorkflowResult> {
   const { accountId, event } = input;
   const rules = await findRulesForEvent({ accountId, eventName: event.name });
-  const matchedRules = await Promise.all(
-    rules.map(async (rule) => {
-      const workflowId = workflowIds.ruleRun(rule.id, event.id);
-      await startChild(ruleRunWorkflow, {
-        workflowId,
-        args: [{ accountId, rule, event }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTES.AccountId, value: accountId },
-          { key: SEARCH_ATTRIBUTES.RuleId, value: rule.id },
-          { key: SEARCH_ATTRIBUTES.EventName, value: event.name },
-          { key: SEARCH_ATTRIBUTES.EventId, value: event.id },
-        ],
-        memo: { ruleName: rule.name, ruleVersion: rule.version, kind: 'rule-run' },
-        staticSummary: `${rule.name} · ${event.name} ${event.id}`,
-        staticDetails: `Rule **${rule.name}** (v${rule.version}, delay: ${rule.delayText}) for event \`${event.name}\` \`${event.id}\`.`,
-      });
-      return { ruleId: rule.id, ruleName: rule.name, workflowId };
-    }),
-  );
+  // The patch is checked only when there is something to start: an event that matches nothing (most
+  // of them) carries no patch marker.
+  const matchedRules = !rules.length
+    ? []
+    : patched(RUNS_STARTED_BY_ACTIVITY)
+      ? (await startRuleRuns(input, rules)).map(({ rule, workflowId }) => ({
+          ruleId: rule.id,
+          ruleName: rule.name,
+          workflowId,
+        }))
+      : await startChildRuns(input, rules);
   setCurrentDetails(
     matchedRules.length
       ? `Started ${matchedRules.length} rule run(s).`
       : `No enabled rule for ${event.name}.`,
   );
   return { eventId: event.id, matchedRules };
+}
+
+/** Child starts cost a workflow task each; kept for runs recorded before the patch. */
+function startChildRuns({ accountId, event }: EventWorkflowInput, rules: MatchedRule[]) {
+  return Promise.all(
+    rules.map(async (rule) => {
+      const start = ruleRunStart(accountId, rule, event);
+      await startChild(ruleRunWorkflow, { ...start, parentClosePolicy: ParentClosePolicy.ABANDON });
+      return { ruleId: rule.id, ruleName: rule.name, workflowId: start.workflowId };
+    }),
+  );
 }

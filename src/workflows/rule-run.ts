@@ -5,7 +5,9 @@
  */
 import {
   ApplicationFailure,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   sleep,
   upsertMemo,
@@ -15,10 +17,17 @@ import { FAILURE_TYPES, workflowIds } from '../shared/constants';
 import type { RuleRunInput, RuleRunResult } from '../shared/run-types';
 import { runAction } from './actions';
 
-const { prepareRun } = proxyActivities<Activities>({
+/** Runs recorded before this patch called prepareRun as a (remote) activity. */
+export const PREPARE_RUN_LOCAL = 'prepare-run-local';
+
+const prepareOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
-});
+} as const;
+const remote = proxyActivities<Activities>(prepareOptions);
+// A few indexed reads: as a local activity it runs inside the workflow task that the delay's end (or
+// the start) brings, and its answer is still recorded in history (a marker) for replay and the log.
+const local = proxyLocalActivities<Activities>(prepareOptions);
 
 export async function ruleRunWorkflow(input: RuleRunInput): Promise<RuleRunResult> {
   const { rule, event } = input;
@@ -31,6 +40,7 @@ export async function ruleRunWorkflow(input: RuleRunInput): Promise<RuleRunResul
     await sleep(wait, { summary: `wait ${rule.delayText}` });
   }
 
+  const { prepareRun } = patched(PREPARE_RUN_LOCAL) ? local : remote;
   const prepared = await prepareRun.executeWithOptions({ summary: 're-read rule, evaluate conditions' }, [
     { accountId: input.accountId, ruleId: rule.id, event },
   ]);

@@ -70,6 +70,17 @@ describe('replay FILE.json', () => {
     expect(r.stdout).toContain('replayed 5 histories: 5 ok, 0 failed');
   });
 
+  test('runs recorded before the local-activity patches (child starts, prepareRun as an activity) still replay: exit 0', async () => {
+    const files = ['event-run.json', 'sent-run.json', 'skipped-run.json', 'failed-run.json'].map((f) =>
+      history(path.join('before-local-activities', f)),
+    );
+    const r = await cli(['replay', ...files]);
+    expect(r.stderr).not.toContain('FAILED');
+    expect(r.code).toBe(0);
+    for (const f of files) expect(r.stdout).toContain(`ok      ${startedWorkflowId(f)}`);
+    expect(r.stdout).toContain('replayed 4 histories: 4 ok, 0 failed');
+  });
+
   test('a tampered history (an activity type changed) fails: non-zero, naming the run and the mismatch', async () => {
     const h = JSON.parse(readFileSync(history('failed-run.json'), 'utf8'));
     const scheduled = h.events.find(
@@ -90,10 +101,11 @@ describe('replay FILE.json', () => {
 
   test('among several files, the tampered one is named and the others pass', async () => {
     const h = JSON.parse(readFileSync(history('sent-run.json'), 'utf8'));
-    for (const e of h.events) {
-      if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'prepareRun')
-        e.activityTaskScheduledEventAttributes.activityType.name = 'findRulesForEvent';
-    }
+    const scheduled = h.events.find(
+      (e: any) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendWebhook',
+    );
+    expect(scheduled).toBeDefined();
+    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'sendSms';
     const file = path.join(tmp, 'tampered-sent.json');
     writeFileSync(file, JSON.stringify(h));
     const r = await cli(['replay', history('skipped-run.json'), file]);
