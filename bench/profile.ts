@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts [--events 400] [--rate 10] [--variant local-prepare]`: where the CPU goes
+ * `npx tsx bench/profile.ts [--events 400] [--rate 10]`: where the CPU goes
  * per event. Runs the delay-0 webhook pipeline at a rate the machine sustains, with the worker and the
  * API under `node --cpu-prof`, then prints (and writes to bench/results/profile.json) the CPU each
  * process spent per event, the end-to-end latency at that rate, and the hottest modules and functions
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatSummary, profileStartUs, summarizeProfile } from './lib/cpuprofile';
 import { Receiver } from './lib/receiver';
-import { BenchStack, type Variant } from './lib/stack';
+import { BenchStack } from './lib/stack';
 import { http, log, openLoop, round, summarize } from './lib/util';
 
 const argv = process.argv.slice(2);
@@ -20,14 +20,12 @@ const flag = (name: string, dflt: string) => {
 };
 const EVENTS = Number(flag('--events', '400'));
 const RATE = Number(flag('--rate', '10'));
-const VARIANT = flag('--variant', 'product') as Variant;
 
 async function main() {
   const profDir = path.join(os.tmpdir(), `crm-profile-${Date.now().toString(36)}`);
   mkdirSync(profDir, { recursive: true });
   const receiver = await Receiver.start();
   const stack = await BenchStack.start({
-    variant: VARIANT,
     apiNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, 'api')}`],
   });
   let out: Record<string, unknown> = {};
@@ -68,7 +66,6 @@ async function main() {
       ([id, t]) => receiver.firstDeliveredAt.get(`run-${rule.id}-${id}.action-0`)! - t,
     );
     out = {
-      variant: VARIANT,
       events: EVENTS,
       ratePerSec: RATE,
       loadAverage: os.loadavg().map((l) => round(l, 2)),
@@ -95,7 +92,7 @@ async function main() {
       .filter((t) => t.totalMs - t.idleMs > 200);
   });
   out.threads = threads;
-  const file = path.join(__dirname, 'results', `profile${VARIANT === 'product' ? '' : `-${VARIANT}`}.json`);
+  const file = path.join(__dirname, 'results', 'profile.json');
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   process.stdout.write(`\n${JSON.stringify({ ...out, threads: undefined }, null, 2)}\n\n`);
   for (const t of threads) process.stdout.write(`[${t.process}] ${formatSummary(t)}\n\n`);

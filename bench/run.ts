@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --worker-options '{"maxCachedWorkflows":500}'] [-- --only a,b]
- *  [-- --variant local-prepare] [-- --out FILE]`
+ *  [-- --out FILE]`
  *
  * Starts its own stack on free ports in a temporary data dir (embedded PostgreSQL with npm start's
  * settings, the Temporal dev server, the API and the worker as processes of their own, a webhook
@@ -16,7 +16,7 @@ import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../src/shared/constants';
 import { addCosts, historyCost, meanCost, timerFiredLatenessMs } from './lib/history';
 import { peakRssMb, rssMb } from './lib/procs';
 import { Receiver } from './lib/receiver';
-import { BenchStack, type Account, type Variant } from './lib/stack';
+import { BenchStack, type Account } from './lib/stack';
 import {
   closedLoop,
   http,
@@ -38,7 +38,6 @@ const flag = (name: string) => {
 };
 const WORKER_OPTIONS = JSON.parse(flag('--worker-options') ?? '{}') as Partial<WorkerOptions>;
 const ONLY = flag('--only')?.split(',');
-const VARIANT = (flag('--variant') ?? 'product') as Variant;
 const OUT = flag('--out') ?? path.join(__dirname, 'results', 'latest.json');
 const run = (phase: string) => !ONLY || ONLY.includes(phase);
 /** Experiments run only when named in --only. */
@@ -116,7 +115,7 @@ async function main() {
     `bench ${QUICK ? '--quick' : 'full'}; load average ${load.map((l) => l.toFixed(2)).join(' ')}; ${os.cpus().length} cores`,
   );
   const receiver = await Receiver.start();
-  const stack = await BenchStack.start({ baseline: run('baseline'), variant: VARIANT });
+  const stack = await BenchStack.start({ baseline: run('baseline') });
   // The API and worker run detached: stop everything on Ctrl-C too.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
@@ -132,7 +131,6 @@ async function main() {
       cpus: os.cpus().length,
       node: process.version,
       workerOptions: WORKER_OPTIONS,
-      variant: VARIANT,
       counts: N,
     },
     profile: { cpuMsPerItem: {} as Record<string, CpuPerItem> },
@@ -198,7 +196,8 @@ async function main() {
         postEvent(stack, account, 'bench.nomatch', `sat-${nonce}-${i}`, i).then(() => undefined),
       );
       cpuProfile.ingestNoMatch = perItem(cpu(), N.ingest);
-      await sleep(2000);
+      // The saturation phase leaves event workflows queued: let them finish first.
+      await settle(stack);
       // Latency at 100 events/s, open loop.
       const lat: number[] = [];
       const count = 100 * N.ingestLatSec;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, type BundleOptions, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { migrate } from '../../src/cli/main';
 import { openDatabase } from '../../src/db/data-source';
@@ -27,15 +27,8 @@ export interface Account {
 
 const quietLogger = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
 
-export type Variant = 'product' | 'local-prepare';
-type Configuration = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
-
-/**
- * The product's bundle is built as src/worker/bundle.ts builds it (workflow interceptors included).
- * `local-prepare` is a what-if: the same code with rule runs calling prepareRun as a local activity
- * (bench/experiments/local-prepare-loader.ts).
- */
-export async function bundle(which: Variant | 'baseline', file: string): Promise<string> {
+/** The product's bundle is built as src/worker/bundle.ts builds it (workflow interceptors included). */
+export async function bundle(which: 'product' | 'baseline', file: string): Promise<string> {
   const options =
     which === 'baseline'
       ? { workflowsPath: path.join(ROOT, 'bench/baseline/workflows.ts') }
@@ -43,16 +36,6 @@ export async function bundle(which: Variant | 'baseline', file: string): Promise
   const { code } = await bundleWorkflowCode({
     ...options,
     logger: quietLogger,
-    ...(which === 'local-prepare' && {
-      webpackConfigHook: (config: Configuration) => {
-        config.module?.rules?.push({
-          test: /src[\\/]workflows[\\/]rule-run\.ts$/,
-          enforce: 'pre',
-          use: [{ loader: path.join(ROOT, 'bench/experiments/local-prepare-loader.ts') }],
-        });
-        return config;
-      },
-    }),
   });
   writeFileSync(file, code);
   return file;
@@ -63,7 +46,6 @@ export interface StackOptions {
   fastPostgres?: boolean;
   apiEnv?: Record<string, string>;
   baseline?: boolean;
-  variant?: Variant;
   /** e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] for the API process. */
   apiNodeArgs?: string[];
 }
@@ -107,7 +89,7 @@ export class BenchStack {
     const [pgPort, temporalPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     this.temporalPort = temporalPort;
     const bundles = Promise.all([
-      bundle(this.opts.variant ?? 'product', path.join(this.dataDir, 'workflows.js')),
+      bundle('product', path.join(this.dataDir, 'workflows.js')),
       this.opts.baseline
         ? bundle('baseline', path.join(this.dataDir, 'baseline.js'))
         : Promise.resolve(undefined),
