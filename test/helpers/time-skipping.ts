@@ -11,9 +11,16 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     installed = true;
   }
-  return TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
-  });
+  // The SDK gives the server 5 s to listen, which a loaded 2-core machine can miss: try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
+      });
+    } catch (err) {
+      if (attempt === 3 || !/did not start within/.test(String(err))) throw err;
+    }
+  }
 }
 
 export const searchAttributes = Object.fromEntries(
