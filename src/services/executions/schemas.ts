@@ -1,0 +1,322 @@
+/**
+ * The execution log's response and query schemas (the OpenAPI document is generated from these), and
+ * the visibility query a list request becomes.
+ */
+import { z } from 'zod';
+import { WORKFLOW_TYPES } from '../../shared/constants';
+import { EVENT_ID } from '../../shared/schemas';
+
+export const EXECUTION_STATUSES = [
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+  'continued_as_new',
+  'unknown',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+/** What GET /executions?status= accepts: the statuses a run of ours can end in. */
+export const FILTER_STATUSES = [
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+] as const;
+
+export const EXECUTION_KINDS = ['event', 'rule-run', 'scheduled-tick', 'other'] as const;
+export type ExecutionKind = (typeof EXECUTION_KINDS)[number];
+
+const time = z.iso.datetime().describe('ISO 8601 time');
+
+export const executionSummarySchema = z.object({
+  workflowId: z.string(),
+  runId: z.string(),
+  kind: z
+    .enum(EXECUTION_KINDS)
+    .describe('event: the run that matched rules; rule-run: one rule for one event'),
+  workflowType: z.string(),
+  status: z.enum(EXECUTION_STATUSES),
+  ruleId: z.string().nullable(),
+  ruleName: z.string().nullable(),
+  ruleVersion: z.number().int().nullable(),
+  eventName: z.string().nullable(),
+  eventId: z.string().nullable(),
+  retryOf: z.string().nullable().describe('the failed run this one retries'),
+  startedAt: time,
+  closedAt: time.nullable(),
+});
+export type ExecutionSummary = z.infer<typeof executionSummarySchema>;
+
+export const executionListSchema = z.object({
+  items: z.array(executionSummarySchema),
+  nextCursor: z.string().nullable(),
+});
+export type ExecutionList = z.infer<typeof executionListSchema>;
+
+export const failureInfoSchema = z.object({
+  message: z.string(),
+  type: z.string().nullable(),
+  nonRetryable: z.boolean(),
+  /** HTTP status (webhook, Twilio) or SMTP reply code (email), from the activity's failure details. */
+  status: z.number().int().nullable(),
+  /** Twilio's error code, or the SMTP client's error code (e.g. EAUTH). */
+  code: z.union([z.string(), z.number()]).nullable(),
+  responseBody: z.string().nullable(),
+});
+export type FailureInfo = z.infer<typeof failureInfoSchema>;
+
+const entryBase = { at: time.nullable() };
+
+export const timelineEntrySchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('event_received'),
+    ...entryBase,
+    eventName: z.string(),
+    eventId: z.string(),
+    occurredAt: z.string().nullable(),
+    userId: z.string().nullable(),
+  }),
+  z
+    .object({
+      type: z.literal('rule_matched'),
+      ...entryBase,
+      ruleId: z.string(),
+      ruleName: z.string(),
+      ruleVersion: z.number().int(),
+      delay: z.string(),
+      delayMs: z.number(),
+      retryOf: z.string().nullable(),
+    })
+    .describe('a rule run starts: the rule as it was when the event matched it'),
+  z
+    .object({
+      type: z.literal('rules_matched'),
+      ...entryBase,
+      rules: z.array(
+        z.object({
+          ruleId: z.string(),
+          ruleName: z.string(),
+          ruleVersion: z.number().int(),
+          delay: z.string(),
+        }),
+      ),
+      error: z.string().nullable(),
+    })
+    .describe("an event run looked up the account's enabled rules for the event"),
+  z.object({
+    type: z.literal('rule_run_started'),
+    ...entryBase,
+    ruleId: z.string().nullable(),
+    ruleName: z.string().nullable(),
+    workflowId: z.string(),
+    runId: z.string().nullable(),
+    error: z.string().nullable(),
+  }),
+  z.object({
+    type: z.literal('delay_started'),
+    ...entryBase,
+    delay: z.string().describe('the rule delay, e.g. "5 minutes"'),
+    delayMs: z.number(),
+    remainingMs: z.number().describe('what was left of the delay (it is measured from ingest)'),
+    plannedEndAt: time,
+  }),
+  z.object({
+    type: z.literal('delay_ended'),
+    ...entryBase,
+    plannedEndAt: time.nullable(),
+    actualEndAt: time.nullable(),
+    lateByMs: z.number().nullable(),
+    cancelled: z.boolean(),
+  }),
+  z.object({
+    type: z.literal('delay_already_elapsed'),
+    ...entryBase,
+    delay: z.string(),
+    plannedEndAt: time,
+  }),
+  z.object({
+    type: z.literal('rule_reread'),
+    ...entryBase,
+    outcome: z.enum(['current', 'skipped']),
+    ruleVersion: z.number().int().nullable(),
+    ruleName: z.string().nullable(),
+    versionChanged: z.boolean().describe('the rule was edited between the match and the end of the delay'),
+    reason: z.string().nullable().describe('why the run was skipped'),
+  }),
+  z.object({
+    type: z.literal('condition'),
+    ...entryBase,
+    fact: z.string(),
+    path: z.string().nullable(),
+    operator: z.string(),
+    value: z.unknown(),
+    factValue: z.unknown(),
+    result: z.boolean().nullable(),
+  }),
+  z.object({
+    type: z.literal('conditions_evaluated'),
+    ...entryBase,
+    matched: z.boolean(),
+    userFound: z.boolean().nullable(),
+  }),
+  z
+    .object({
+      type: z.literal('action_attempt'),
+      ...entryBase,
+      startedAt: time.nullable(),
+      actionIndex: z.number().int(),
+      actionType: z.string(),
+      activityType: z.string().nullable(),
+      summary: z.string().nullable(),
+      attempt: z.number().int(),
+      outcome: z
+        .enum(['sent', 'failed', 'retried', 'running', 'backing_off', 'timed_out', 'cancelled'])
+        .describe(
+          'retried: this attempt failed and another followed; backing_off: waiting for the next attempt',
+        ),
+      error: z.string().nullable(),
+      errorType: z.string().nullable(),
+      status: z.number().int().nullable().describe('HTTP status (webhook, Twilio) or SMTP reply code'),
+      errorCode: z
+        .union([z.string(), z.number()])
+        .nullable()
+        .describe("Twilio's error code or the SMTP client's (e.g. EAUTH)"),
+      responseBody: z.string().nullable().describe("the first KB of the provider's answer"),
+      providerId: z.string().nullable(),
+      via: z.string().nullable(),
+      nextAttemptAt: time.nullable(),
+    })
+    .describe(
+      'one delivery attempt. History keeps the last attempt and the failure before it; `at` is null ' +
+        'for an earlier attempt whose time history does not record',
+    ),
+  z
+    .object({
+      type: z.literal('activity'),
+      ...entryBase,
+      activityType: z.string(),
+      summary: z.string().nullable(),
+      attempt: z.number().int(),
+      outcome: z.enum(['completed', 'failed', 'retried', 'running', 'backing_off', 'timed_out', 'cancelled']),
+      error: z.string().nullable(),
+    })
+    .describe('any other activity (e.g. the rule re-read while it is still retrying)'),
+  z.object({
+    type: z.literal('cancel_requested'),
+    ...entryBase,
+    identity: z.string().nullable(),
+    reason: z.string().nullable(),
+  }),
+  z.object({
+    type: z.literal('outcome'),
+    ...entryBase,
+    status: z.enum(EXECUTION_STATUSES),
+    outcome: z.string().nullable().describe('sent, conditions_not_met, skipped, failed; or the run status'),
+    message: z.string().nullable(),
+  }),
+]);
+export type TimelineEntry = z.infer<typeof timelineEntrySchema>;
+
+export const eventSchemaOut = z.object({
+  name: z.string(),
+  id: z.string(),
+  occurredAt: z.string().nullable(),
+  receivedAt: z.string().nullable(),
+  userId: z.string().nullable(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+export const ruleRunRefSchema = z.object({
+  workflowId: z.string(),
+  ruleId: z.string().nullable(),
+  ruleName: z.string().nullable(),
+  status: z.enum(EXECUTION_STATUSES),
+});
+
+export const executionDetailSchema = executionSummarySchema.extend({
+  event: eventSchemaOut.nullable(),
+  /** The run's result: RuleRunResult for a rule run (also for a failed one), the matched rules for an event run. */
+  result: z.unknown().nullable(),
+  error: z
+    .object({ type: z.string().nullable(), message: z.string() })
+    .nullable()
+    .describe('why the run failed, was terminated or timed out'),
+  parentWorkflowId: z.string().nullable().describe('the event run that started this rule run'),
+  ruleRuns: z.array(ruleRunRefSchema).nullable().describe('for an event run: the rule runs it started'),
+  timeline: z.array(timelineEntrySchema),
+});
+export type ExecutionDetail = z.infer<typeof executionDetailSchema>;
+
+export const cancelResponseSchema = z.object({
+  workflowId: z.string(),
+  status: z.literal('cancel_requested'),
+});
+export const retryResponseSchema = z.object({
+  workflowId: z.string(),
+  runId: z.string(),
+  retryOf: z.string(),
+});
+
+/** Strict shapes for filter values: nothing that could close a quote or add a clause. */
+const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
+export const WORKFLOW_ID = /^[A-Za-z0-9_.:-]{1,400}$/;
+
+export const listQuerySchema = z
+  .object({
+    ruleId: z.string().regex(ID, 'must be a rule id such as rule_k3v9x0q2m1zt').optional(),
+    eventName: z
+      .string()
+      .max(200)
+      .regex(EVENT_NAME, 'must be a dotted event name such as job.created')
+      .optional(),
+    eventId: z.string().regex(EVENT_ID, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional(),
+    status: z.enum(FILTER_STATUSES).optional(),
+    kind: z.enum(['event', 'rule-run']).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z
+      .string()
+      .max(4096)
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor this API returned')
+      .optional(),
+  })
+  .strict();
+export type ListQuery = z.infer<typeof listQuerySchema>;
+
+const STATUS_TO_VISIBILITY: Record<(typeof FILTER_STATUSES)[number], string> = {
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Canceled',
+  terminated: 'Terminated',
+  timed_out: 'TimedOut',
+};
+
+/**
+ * A visibility string literal. Values are validated before they get here; escaping is the second
+ * line of defence, and anything that still looks like it could break out of the literal is refused.
+ */
+export function quote(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    throw new Error('control characters are not allowed in a query value');
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** `AccountId = '<caller>'` first, always; filters only narrow it with AND. */
+export function buildListQuery(accountId: string, f: Omit<ListQuery, 'limit' | 'cursor'>): string {
+  const clauses = [`AccountId = ${quote(accountId)}`];
+  if (f.ruleId !== undefined) clauses.push(`RuleId = ${quote(f.ruleId)}`);
+  if (f.eventName !== undefined) clauses.push(`EventName = ${quote(f.eventName)}`);
+  if (f.eventId !== undefined) clauses.push(`EventId = ${quote(f.eventId)}`);
+  if (f.status !== undefined) clauses.push(`ExecutionStatus = ${quote(STATUS_TO_VISIBILITY[f.status])}`);
+  if (f.kind !== undefined)
+    clauses.push(
+      `WorkflowType = ${quote(f.kind === 'event' ? WORKFLOW_TYPES.event : WORKFLOW_TYPES.ruleRun)}`,
+    );
+  return clauses.join(' AND ');
+}
