@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -14,10 +15,18 @@ export async function startApi(opts: {
   port: number;
   host?: string;
   extraMetricsUrls?: string[];
+  /**
+   * An in-process worker's connection (`npm start`): event workflows then start eagerly, their first
+   * workflow task handed to that worker in the start's answer. Its owner closes it.
+   */
+  workerConnection?: NativeConnection;
 }) {
-  const connection = await Connection.connect(temporalConnectionOptions(opts.config));
-  const temporal = new Client({ connection, namespace: opts.config.TEMPORAL_NAMESPACE });
-  const app = createApp({ ...opts, temporal });
+  const own = opts.workerConnection ? null : await Connection.connect(temporalConnectionOptions(opts.config));
+  const temporal = new Client({
+    connection: opts.workerConnection ?? own!,
+    namespace: opts.config.TEMPORAL_NAMESPACE,
+  });
+  const app = createApp({ ...opts, temporal, eagerStart: Boolean(opts.workerConnection) });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve(s)).on('error', reject);
   });
@@ -36,7 +45,7 @@ export async function startApi(opts: {
         server.once('close', () => clearInterval(sweep));
         server.closeIdleConnections();
       });
-      await connection.close();
+      await own?.close();
     },
   };
 }

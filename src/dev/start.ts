@@ -115,6 +115,7 @@ async function main() {
       port: config.PORT,
       host: config.HOST,
       extraMetricsUrls: [`http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`],
+      workerConnection: connection,
     });
     started.push(api);
 

@@ -114,7 +114,14 @@ export async function startStack(
           workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
         });
   const running = inProcess ? inProcess.worker.run() : Promise.resolve();
-  const api = await startApi({ config, db, log: createLogger('silent', 'test'), port: 0 });
+  // As under `npm start`: with the worker in this process, the API shares its connection (eager starts).
+  const api = await startApi({
+    config,
+    db,
+    log: createLogger('silent', 'test'),
+    port: 0,
+    workerConnection: inProcess ? connection : undefined,
+  });
   const anonymous = new HttpClient(api.url);
   return {
     url: api.url,

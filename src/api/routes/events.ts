@@ -54,7 +54,21 @@ export const eventsOpenApi: OpenApiPaths = {
       summary: `Ingest up to ${MAX_BATCH} events`,
       description: 'Each event is ingested as by POST /events; one result per event, in order.',
       operationId: 'ingestEvents',
-      requestBody: requestBody(z.object({ events: z.array(eventSchema).min(1).max(MAX_BATCH) }).strict()),
+      // Items are checked one by one (an invalid one is an error result, not a 400), so any JSON is accepted.
+      requestBody: requestBody(
+        z
+          .object({
+            events: z
+              .array(
+                z.union([eventSchema, z.unknown()]).meta({
+                  description: 'An Event; one that is not gets an error result in its place',
+                }),
+              )
+              .min(1)
+              .max(MAX_BATCH),
+          })
+          .strict(),
+      ),
       responses: {
         '200': response(
           z.object({
@@ -76,7 +90,7 @@ export const eventsOpenApi: OpenApiPaths = {
   },
 };
 
-export function eventRoutes({ config, temporal }: ApiDeps): Router {
+export function eventRoutes({ config, temporal, eagerStart }: ApiDeps): Router {
   const r = Router();
 
   /**
@@ -112,6 +126,7 @@ export function eventRoutes({ config, temporal }: ApiDeps): Router {
           workflowId,
           args: [args],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          requestEagerStart: eagerStart,
           typedSearchAttributes: [
             { key: SEARCH_ATTRIBUTES.AccountId, value: account.id },
             { key: SEARCH_ATTRIBUTES.EventName, value: body.name },
