@@ -54,9 +54,9 @@ const safePath = z
     examples: ['$.assignedTechnician.phone'],
   });
 
-const template = (max: number) =>
-  z
-    .string()
+/** `min` 1 for parts that must not be empty: a check on the string itself, so the OpenAPI doc shows it. */
+const template = (max: number, min = 0) =>
+  (min ? z.string().min(min) : z.string())
     .max(max)
     .superRefine((text, ctx) => {
       try {
@@ -139,7 +139,17 @@ export const phoneSchema = z
   .string()
   .max(16)
   .regex(E164, 'must be an E.164 phone number such as +15551234567');
-export const emailSchema = z.email('must be a valid email address').max(254);
+/**
+ * zod's email pattern with DNS label rules (1-63 characters, no dash at either end), and a local part
+ * of at most 64 characters as a check of its own (a look-ahead in the pattern would be lost on most
+ * OpenAPI tooling). The doc says `format: email`, which excludes both; the API now agrees with it.
+ */
+const EMAIL =
+  /^(?:[A-Za-z0-9_'+-]+\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+export const emailSchema = z
+  .email({ pattern: EMAIL, error: 'must be a valid email address' })
+  .max(254)
+  .refine((e) => e.indexOf('@') <= 64, 'must be a valid email address');
 
 const recipientRef = z
   .discriminatedUnion('source', [
@@ -159,13 +169,20 @@ export const templateIdSchema = z
     examples: ['new-high-value-job-template'],
   });
 
+/** JSON Schema: `field` is present and a non-empty string. */
+const nonEmpty = (field: string) => ({
+  required: [field],
+  properties: { [field]: { type: 'string', minLength: 1 } },
+});
+const TEXT_OR_HTML = [nonEmpty('text'), nonEmpty('html')];
+
 const smsAction = z
   .object({
     type: z.literal('sms'),
     params: z
       .object({
         recipient: z.union([phoneSchema, recipientRef]),
-        message: template(1600).pipe(z.string().min(1)),
+        message: template(1600, 1),
       })
       .strict(),
   })
@@ -184,6 +201,8 @@ const emailAction = z
         html: template(200_000).optional(),
       })
       .strict()
+      // What the check below enforces, for the OpenAPI doc (a refinement does not appear there).
+      .meta({ anyOf: [{ required: ['templateId'] }, { ...nonEmpty('subject'), anyOf: TEXT_OR_HTML }] })
       .superRefine((p, ctx) => {
         if (!p.templateId && !p.subject) {
           ctx.addIssue({ code: 'custom', path: ['subject'], message: 'required unless templateId is given' });
@@ -444,14 +463,18 @@ export const userSchema = z
 export const templateBodySchema = z
   .object({
     name: z.string().trim().min(1).max(200),
-    subject: template(500).pipe(z.string().min(1)),
+    subject: template(500, 1),
     text: template(100_000).nullish(),
     html: template(200_000).nullish(),
     ...readOnly,
   })
   .strict()
   .refine((t) => t.text || t.html, { message: 'text or html required', path: ['text'] })
-  .meta({ id: 'EmailTemplateInput', description: 'HTML placeholders are HTML-escaped when rendered.' });
+  .meta({
+    id: 'EmailTemplateInput',
+    description: 'Text, HTML or both. HTML placeholders are HTML-escaped when rendered.',
+    anyOf: TEXT_OR_HTML,
+  });
 export type TemplateBody = z.infer<typeof templateBodySchema>;
 
 export const templateSchema = z

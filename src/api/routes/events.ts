@@ -44,7 +44,7 @@ export const eventsOpenApi: OpenApiPaths = {
       responses: {
         '202': response(acceptedSchema, 'Accepted: the workflow started'),
         '200': response(acceptedSchema, 'Duplicate: this event id was already ingested (`duplicate: true`)'),
-        ...errors(400, 401, 413, 429),
+        ...errors(400, 401, 413, 429, 503),
       },
     },
   },
@@ -84,7 +84,7 @@ export const eventsOpenApi: OpenApiPaths = {
           }),
           'One result per event',
         ),
-        ...errors(400, 401, 413, 429),
+        ...errors(400, 401, 413, 429, 503),
       },
     },
   },

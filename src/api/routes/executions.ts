@@ -41,7 +41,7 @@ export const executionsOpenApi: OpenApiPaths = {
       parameters: listParams,
       responses: {
         '200': { description: 'a page of executions', ...json(jsonSchema(executionListSchema, 'output')) },
-        ...errors(400, 401),
+        ...errors(400, 401, 503),
       },
     },
   },
@@ -52,7 +52,7 @@ export const executionsOpenApi: OpenApiPaths = {
       parameters: [workflowIdParam],
       responses: {
         '200': { description: 'the execution', ...json(jsonSchema(executionDetailSchema, 'output')) },
-        ...errors(401, 404),
+        ...errors(401, 404, 503),
       },
     },
   },
@@ -63,7 +63,7 @@ export const executionsOpenApi: OpenApiPaths = {
       parameters: [workflowIdParam],
       responses: {
         '202': { description: 'cancellation requested', ...json(jsonSchema(cancelResponseSchema, 'output')) },
-        ...errors(401, 404, 409),
+        ...errors(401, 404, 409, 503),
       },
     },
   },
@@ -78,7 +78,7 @@ export const executionsOpenApi: OpenApiPaths = {
       parameters: [workflowIdParam],
       responses: {
         '202': { description: 'the new run', ...json(jsonSchema(retryResponseSchema, 'output')) },
-        ...errors(401, 404, 409),
+        ...errors(401, 404, 409, 503),
       },
     },
   },

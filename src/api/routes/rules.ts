@@ -76,7 +76,10 @@ export const rulesOpenApi: OpenApiPaths = {
         'Validated whole: operators, paths (safe grammar only), templates, recipients, webhook targets and that every `templateId` exists.',
       operationId: 'createRule',
       requestBody: withExample(requestBody(ruleBodySchema), EXAMPLE_RULE),
-      responses: { '201': response(ruleSchema, 'The rule, version 1'), ...errors(400, 401, 413, 415) },
+      responses: {
+        '201': response(ruleSchema, 'The rule, version 1'),
+        ...errors(400, 401, 413, 415, 503),
+      },
     },
     get: {
       tags,
@@ -118,7 +121,7 @@ export const rulesOpenApi: OpenApiPaths = {
       summary: 'Replace a rule (version + 1)',
       operationId: 'replaceRule',
       requestBody: requestBody(ruleBodySchema),
-      responses: { '200': response(ruleSchema, 'The new version'), ...errors(400, 401, 404) },
+      responses: { '200': response(ruleSchema, 'The new version'), ...errors(400, 401, 404, 503) },
     },
     patch: {
       tags,
@@ -126,13 +129,13 @@ export const rulesOpenApi: OpenApiPaths = {
       description: 'The fields sent replace the stored ones; the merged rule is validated whole.',
       operationId: 'patchRule',
       requestBody: requestBody(rulePatchSchema),
-      responses: { '200': response(ruleSchema, 'The new version'), ...errors(400, 401, 404, 409) },
+      responses: { '200': response(ruleSchema, 'The new version'), ...errors(400, 401, 404, 409, 503) },
     },
     delete: {
       tags,
       summary: 'Delete a rule',
       operationId: 'deleteRule',
-      responses: { '204': noContent('Deleted'), ...errors(401, 404) },
+      responses: { '204': noContent('Deleted'), ...errors(401, 404, 503) },
     },
   },
   '/rules/{id}/test': {
@@ -160,7 +163,7 @@ export const rulesOpenApi: OpenApiPaths = {
       operationId: 'runRuleNow',
       responses: {
         '202': response(runNowResultSchema, 'The tick was requested'),
-        ...errors(401, 404, 409),
+        ...errors(401, 404, 409, 503),
       },
     },
   },
