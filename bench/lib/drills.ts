@@ -4,6 +4,7 @@
  * servers. Each returns what was sent, delivered and duplicated; `ok` is false on any loss or duplicate.
  */
 import type { Client } from '@temporalio/client';
+import { describeFuzz, runSchemathesis } from '../../scripts/schemathesis';
 import { buildCorpus, runCorpus, type CorpusContext } from './corpus';
 import { eventIdOfKey, type Receiver } from './receiver';
 import type { Account } from './stack';
@@ -319,6 +320,56 @@ export async function badRequestsDrill(env: DrillEnv): Promise<DrillResult & { f
     seconds: Math.round((Date.now() - t0) / 100) / 10,
     notes,
     failures,
+  };
+}
+
+/**
+ * Drill 8: schemathesis over GET /openapi.json (scripts/schemathesis.ts), as two fresh accounts that
+ * must not see each other's objects and the admin: the document's examples, boundary values of every
+ * schema keyword, `maxExamples` random cases per operation, and create → read → update → delete
+ * chains. No 5xx, every answer as documented (status, content type, schema), and the API healthy after.
+ * Run it without a worker: the fuzzer's rules name webhook hosts it made up, and nothing should go there.
+ */
+export async function fuzzDrill(
+  env: DrillEnv,
+  opts: { maxExamples: number; seed: number; timeoutMs: number },
+): Promise<DrillResult & { failures: string[] }> {
+  const t0 = Date.now();
+  const a = await env.createAccount('drill fuzz A');
+  const b = await env.createAccount('drill fuzz B');
+  const s = await runSchemathesis({
+    baseUrl: env.apiUrl,
+    apiKey: a.apiKey,
+    peerApiKey: b.apiKey,
+    adminToken: env.adminToken,
+    ...opts,
+  });
+  const health = await http('GET', `${env.apiUrl}/healthz`);
+  const ready = await http('GET', `${env.apiUrl}/readyz`);
+  const stillWorks = await http('POST', `${env.apiUrl}/events`, {
+    token: a.apiKey,
+    body: { name: 'drill.after_fuzz', payload: {} },
+  });
+  const healthy = health.status === 200 && ready.status === 200 && stillWorks.status === 202;
+  const answered = s.requests - s.serverErrors.length - (s.byStatus['no answer'] ?? 0);
+  return {
+    drill: '8 schemathesis fuzz',
+    sent: s.requests,
+    delivered: answered,
+    duplicated: 0,
+    ok: s.requests > 0 && s.exitCode === 0 && !s.serverErrors.length && !s.errors.length && healthy,
+    seconds: Math.round((Date.now() - t0) / 100) / 10,
+    notes: [
+      ...describeFuzz(s).slice(0, 3),
+      `seed ${opts.seed}, at most ${opts.maxExamples} random cases per operation`,
+      `after: healthz ${health.status}, readyz ${ready.status}, POST /events ${stillWorks.status}`,
+    ],
+    failures: [
+      ...s.serverErrors.map((e) => `5xx ${e}`),
+      ...s.failures,
+      ...s.errors.map((e) => `error ${e}`),
+      ...(s.exitCode !== 0 && !s.timedOut ? s.outputTail.split('\n').slice(-80) : []),
+    ],
   };
 }
 
