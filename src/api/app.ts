@@ -1,4 +1,3 @@
-import { ServiceError } from '@temporalio/client';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import pinoHttp from 'pino-http';
 import { ApiError } from '../shared/errors';
@@ -6,6 +5,7 @@ import { metrics, registry } from '../metrics';
 import { newId } from '../shared/ids';
 import { requireAccount } from './auth';
 import type { ApiDeps } from './deps';
+import { isTemporalUnavailable, temporalUnavailable } from './temporal-unavailable';
 import { accountRoutes } from './routes/accounts';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -20,18 +20,6 @@ import { docsRoutes } from './routes/docs';
 export const BODY_LIMIT = '1mb';
 const ACCOUNT_SCOPED = ['/rules', '/users', '/templates', '/events', '/executions', '/outbox'];
 
-/** gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4) from the Temporal client, possibly wrapped. */
-function isTemporalUnavailable(err: unknown): boolean {
-  for (
-    let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0;
-    e && depth < 4;
-    e = e.cause as typeof e, depth++
-  ) {
-    if (e.code === 14 || e.code === 4) return true;
-  }
-  return err instanceof ServiceError;
-}
-
 const errorHandler =
   (deps: ApiDeps): ErrorRequestHandler =>
   (err, req, res, _next) => {
@@ -45,9 +33,7 @@ const errorHandler =
       e = new ApiError(415, 'unsupported_encoding', 'request body encoding is not supported');
     } else if (isTemporalUnavailable(err)) {
       deps.log.warn({ err, reqId: req.id }, 'Temporal unavailable');
-      e = new ApiError(503, 'temporal_unavailable', 'Temporal is not reachable; retry later', [], {
-        'Retry-After': '5',
-      });
+      e = temporalUnavailable();
     } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
       e = new ApiError(err.status, 'bad_request', 'the request could not be read');
     } else {

@@ -196,6 +196,13 @@ describe('Temporal unreachable', () => {
       expect(res.body.error.code).toBe('temporal_unavailable');
       expect(res.headers.get('retry-after')).toBe('5');
       expect(Date.now() - t0).toBeLessThan(10_000);
+      // A batch answers per event, so the CRM knows exactly which events to send again.
+      const batch = await client.post('/events/batch', {
+        events: [{ id: 'batch-down', name: 'job.created', payload: {} }, { name: 'bad name!' }],
+      });
+      expect(batch.status).toBe(200);
+      expect(batch.body.results.map((r: { status: number }) => r.status)).toEqual([503, 400]);
+      expect(batch.body.results[0].error.code).toBe('temporal_unavailable');
       const ready = await client.get('/readyz');
       expect(ready.status).toBe(503);
       expect(ready.body.error.message).toContain('temporal');

@@ -10,6 +10,7 @@ import type { EventWorkflowInput } from '../../shared/run-types';
 import { eventSchema } from '../../shared/schemas';
 import { parseOrThrow } from '../../services/validation';
 import { accountOf } from '../auth';
+import { isTemporalUnavailable, temporalUnavailable } from '../temporal-unavailable';
 import type { ApiDeps } from '../deps';
 import { errors, requestBody, response, type OpenApiPaths } from '../openapi-helpers';
 import { metrics } from '../../metrics';
@@ -90,7 +91,7 @@ export const eventsOpenApi: OpenApiPaths = {
   },
 };
 
-export function eventRoutes({ config, temporal, eagerStart }: ApiDeps): Router {
+export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Router {
   const r = Router();
 
   /**
@@ -142,6 +143,11 @@ export function eventRoutes({ config, temporal, eagerStart }: ApiDeps): Router {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         metrics.eventsIngested.inc({ outcome: 'duplicate' });
         return { status: 200, eventId, workflowId, duplicate: true };
+      }
+      // An ApiError, so that a batch answers it per event: the CRM re-sends only what was not taken.
+      if (isTemporalUnavailable(err)) {
+        log.warn({ err }, 'Temporal unavailable');
+        throw temporalUnavailable();
       }
       throw err;
     }
