@@ -733,7 +733,7 @@ function printTable(r: Record<string, any>) {
   if (hp)
     add(
       'per event (delay-0 webhook rule)',
-      `${hp.workflowTasks} workflow tasks, ${hp.activities} activities, ${hp.localActivities} local, ${hp.events} history events, ${hp.workflowTaskTimeouts} workflow task timeouts (mean of 10)`,
+      `${hp.workflowTasks} workflow tasks, ${hp.activities} activities, ${hp.localActivities} local, ${hp.patches} patch markers, ${hp.events} history events, ${hp.workflowTaskTimeouts} workflow task timeouts (mean of 10)`,
     );
   for (const [phase, cpu] of Object.entries(r.profile?.cpuMsPerItem ?? {}))
     add(

@@ -8,7 +8,6 @@ const EventType = {
   EVENT_TYPE_WORKFLOW_TASK_FAILED: 9,
   EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: 10,
   EVENT_TYPE_TIMER_STARTED: 17,
-  EVENT_TYPE_MARKER_RECORDED: 25,
   EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: 29,
 } as const;
 
@@ -17,6 +16,8 @@ export interface HistoryCost {
   workflowTasks: number;
   activities: number;
   localActivities: number;
+  /** patched() markers, each with its TemporalChangeVersion search attribute upsert. */
+  patches: number;
   timers: number;
   childStarts: number;
   /** Sticky-queue timeouts and failures: work done twice, a sign of an overloaded worker. */
@@ -28,11 +29,14 @@ export async function historyCost(client: Client, workflowId: string): Promise<H
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
   const count = (t: number) => events.filter((e) => Number(e.eventType) === t).length;
+  const markers = (name: string) =>
+    events.filter((e) => e.markerRecordedEventAttributes?.markerName === name).length;
   return {
     events: events.length,
     workflowTasks: count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
     activities: count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
-    localActivities: count(EventType.EVENT_TYPE_MARKER_RECORDED),
+    localActivities: markers('core_local_activity'),
+    patches: markers('core_patch'),
     timers: count(EventType.EVENT_TYPE_TIMER_STARTED),
     childStarts: count(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED),
     workflowTaskTimeouts: count(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT),
