@@ -96,7 +96,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Body too large',
   415: 'Body is not JSON',
   429: 'Rate limited; see Retry-After',
-  // Any call that needs Temporal, when it is down or does not answer in time (error handler in app.ts).
+  // Any call that needs Temporal, when it is down or does not answer in time (./temporal-unavailable.ts).
   503: 'Temporal is not reachable; retry after Retry-After seconds',
 };
 
