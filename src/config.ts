@@ -38,6 +38,8 @@ const schema = z.object({
     ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   EVENTS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  // Wrong API keys or admin tokens per client address and minute before they answer 429 (0 = off).
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),

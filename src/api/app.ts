@@ -3,7 +3,7 @@ import pinoHttp from 'pino-http';
 import { ApiError } from '../shared/errors';
 import { metrics, registry } from '../metrics';
 import { newId } from '../shared/ids';
-import { requireAccount } from './auth';
+import { AuthFailures, requireAccount } from './auth';
 import type { ApiDeps } from './deps';
 import { isTemporalUnavailable, temporalUnavailable } from './temporal-unavailable';
 import { accountRoutes } from './routes/accounts';
@@ -16,9 +16,20 @@ import { templatesRoutes } from './routes/templates';
 import { usersRoutes } from './routes/users';
 import { buildOpenApi } from './openapi';
 import { docsRoutes } from './routes/docs';
+import { keysRoutes } from './routes/keys';
+import { auditRoutes } from './routes/audit';
 
 export const BODY_LIMIT = '1mb';
-const ACCOUNT_SCOPED = ['/rules', '/users', '/templates', '/events', '/executions', '/outbox'];
+const ACCOUNT_SCOPED = [
+  '/rules',
+  '/users',
+  '/templates',
+  '/events',
+  '/executions',
+  '/outbox',
+  '/keys',
+  '/audit',
+];
 
 const errorHandler =
   (deps: ApiDeps): ErrorRequestHandler =>
@@ -50,6 +61,8 @@ const errorHandler =
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Read by auth.ts: failed credentials per client address, for this app.
+  app.locals.authFailures = new AuthFailures(deps.config.AUTH_FAILURES_PER_MINUTE);
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   app.use(
@@ -108,6 +121,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(templatesRoutes(deps));
   app.use(executionsRoutes(deps));
   app.use(outboxRoutes(deps));
+  app.use(keysRoutes(deps));
+  app.use(auditRoutes(deps));
 
   app.use((req) => {
     throw new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`);

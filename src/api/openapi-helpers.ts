@@ -91,11 +91,12 @@ export const errorSchema = {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; `details` names each field',
   401: 'Missing or invalid credentials',
+  403: "The key's role does not allow this operation (`forbidden`; the message names the role needed)",
   404: 'Not found (or owned by another account)',
   409: 'Conflict',
   413: 'Body too large',
   415: 'Body is not JSON',
-  429: 'Rate limited; see Retry-After',
+  429: 'Rate limited, or too many failed credentials from this address; see Retry-After',
   // Any call that needs Temporal, when it is down or does not answer in time (./temporal-unavailable.ts).
   503: 'Temporal is not reachable; retry after Retry-After seconds',
 };

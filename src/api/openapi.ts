@@ -3,7 +3,7 @@
  * exports the path items of its routes, and this file only assembles them (plus the few routes that
  * app.ts serves itself).
  */
-import { componentSchemas, errorSchema, type OpenApiPaths } from './openapi-helpers';
+import { componentSchemas, errorSchema, errors, type OpenApiPaths } from './openapi-helpers';
 import { accountsOpenApi } from './routes/accounts';
 import { eventsOpenApi } from './routes/events';
 import { executionsOpenApi } from './routes/executions';
@@ -12,6 +12,9 @@ import { outboxOpenApi } from './routes/outbox';
 import { rulesOpenApi } from './routes/rules';
 import { templatesOpenApi } from './routes/templates';
 import { usersOpenApi } from './routes/users';
+import { keysOpenApi } from './routes/keys';
+import { auditOpenApi } from './routes/audit';
+import { requiredRole } from '../services/keys';
 
 /** Routes app.ts serves directly. */
 const appOpenApi: OpenApiPaths = {
@@ -64,9 +67,30 @@ const TAGS = [
   { name: 'events', description: 'Events in; each starts a durable Temporal workflow' },
   { name: 'executions', description: 'The execution log, read from Temporal history' },
   { name: 'outbox', description: 'Messages of channels that are not configured' },
+  { name: 'keys', description: 'API keys and their roles: `ingest`, `read`, `full`' },
+  { name: 'audit', description: 'Who changed what, when; rule versions' },
   { name: 'accounts', description: 'Tenants (operator token)' },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },
 ];
+
+const ROLE_TEXT = {
+  ingest: 'Needs a key with role `ingest` or `full`.',
+  read: 'Needs a key with role `read` or `full`.',
+  full: 'Needs a key with role `full`.',
+  any: 'Any key may call it, whatever its role.',
+};
+
+/** States the role each API-key operation needs (from services/keys.ts, which auth.ts enforces). */
+function withRoles(path: string, item: Record<string, unknown>) {
+  for (const [method, op] of Object.entries(item) as [string, Record<string, unknown>][]) {
+    if (method === 'parameters' || op.security) continue; // public and operator-token operations
+    const role = requiredRole(method, path);
+    op['x-required-role'] = role;
+    op.description = op.description ? `${String(op.description)} ${ROLE_TEXT[role]}` : ROLE_TEXT[role];
+    const responses = op.responses as Record<string, unknown>;
+    responses['403'] ??= errors(403)['403'];
+  }
+}
 
 export function buildOpenApi(): Record<string, unknown> {
   const paths: OpenApiPaths = {};
@@ -80,9 +104,12 @@ export function buildOpenApi(): Record<string, unknown> {
     eventsOpenApi,
     executionsOpenApi,
     outboxOpenApi,
+    keysOpenApi,
+    auditOpenApi,
   ]) {
     for (const [p, item] of Object.entries(part)) paths[p] = { ...paths[p], ...item };
   }
+  for (const [p, item] of Object.entries(paths)) withRoles(p, item);
   return {
     openapi: '3.1.0',
     info: {
@@ -92,7 +119,8 @@ export function buildOpenApi(): Record<string, unknown> {
         'Durable CRM automations on Temporal. Authenticate with `Authorization: Bearer <apiKey>`; every ' +
         "object belongs to the key's account, and another account's object answers 404. Errors are " +
         '`{"error": {"code", "message", "details": [{"path", "message"}]}}`. Lists take `limit` and ' +
-        '`cursor` and answer `{"items", "nextCursor"}`.',
+        '`cursor` and answer `{"items", "nextCursor"}`. Keys have a role (`ingest`, `read` or `full`): ' +
+        'each operation states the role it needs in `x-required-role`; another role answers 403 `forbidden`.',
     },
     tags: TAGS,
     components: {

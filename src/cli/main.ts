@@ -1,6 +1,9 @@
 /**
  * `npm run cli -- <command>`:
  *   account create --name NAME   prints {"id","name","apiKey","webhookSecret"}
+ *   key create --account ID --name N --role ingest|read|full   prints {"id","name","role","key","createdAt"}
+ *   key list --account ID        prints the account's keys (no secrets)
+ *   key revoke --account ID KEY_ID
  *   migrate                      applies pending migrations
  *   replay FILE.json | --workflow-id ID | --query "RuleId='…'"
  */
@@ -8,10 +11,14 @@ import { parseArgs } from 'node:util';
 import { databaseUrl, loadConfig } from '../config';
 import { createDataSource, openDatabase } from '../db/data-source';
 import { createAccount } from '../services/accounts';
+import { keyCommand } from './keys';
 import { replayCommand } from './replay';
 
 const USAGE = `usage: npm run cli -- <command>
   account create --name NAME
+  key create --account ID --name NAME --role ingest|read|full
+  key list --account ID
+  key revoke --account ID KEY_ID
   migrate
   replay FILE.json | --workflow-id ID | --query "RuleId='...'"`;
 
@@ -44,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   }
+  if (command === 'key') return keyCommand(config, sub, rest);
   if (command === 'replay') return replayCommand(config, argv.slice(1));
   console.error(USAGE);
   return 2;

@@ -3,9 +3,37 @@ import { EntitySchema } from 'typeorm';
 export interface Account {
   id: string;
   name: string;
-  apiKeyHash: string;
   webhookSecret: string;
   createdAt: Date;
+}
+
+export type Role = 'ingest' | 'read' | 'full';
+
+/** An API key: only its hash is stored, plus a prefix to tell keys apart. */
+export interface ApiKey {
+  seq: string;
+  id: string;
+  accountId: string;
+  name: string;
+  role: Role;
+  keyHash: string;
+  prefix: string | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** One change to an account's configuration (services/audit.ts). */
+export interface AuditEntry {
+  seq: string;
+  accountId: string;
+  keyId: string | null;
+  at: Date;
+  entity: string;
+  entityId: string;
+  action: string;
+  version: number | null;
+  before: unknown;
+  after: unknown;
 }
 
 export interface User {
@@ -91,9 +119,41 @@ export const AccountEntity = new EntitySchema<Account>({
   columns: {
     id: { type: 'text', primary: true },
     name: { type: 'text' },
-    apiKeyHash: { type: 'text', name: 'api_key_hash', unique: true },
     webhookSecret: { type: 'text', name: 'webhook_secret' },
     createdAt: timestamps.createdAt,
+  },
+});
+
+export const ApiKeyEntity = new EntitySchema<ApiKey>({
+  name: 'ApiKey',
+  tableName: 'api_keys',
+  columns: {
+    ...seq,
+    id: { type: 'text', primary: true },
+    accountId: { type: 'text', name: 'account_id' },
+    name: { type: 'text' },
+    role: { type: 'text' },
+    keyHash: { type: 'text', name: 'key_hash', unique: true },
+    prefix: { type: 'text', nullable: true },
+    createdAt: timestamps.createdAt,
+    lastUsedAt: { type: 'timestamptz', name: 'last_used_at', nullable: true },
+  },
+});
+
+export const AuditEntity = new EntitySchema<AuditEntry>({
+  name: 'AuditEntry',
+  tableName: 'audit_entries',
+  columns: {
+    seq: { type: 'bigint', primary: true, generated: 'increment' },
+    accountId: { type: 'text', name: 'account_id' },
+    keyId: { type: 'text', name: 'key_id', nullable: true },
+    at: { type: 'timestamptz', createDate: true },
+    entity: { type: 'text' },
+    entityId: { type: 'text', name: 'entity_id' },
+    action: { type: 'text' },
+    version: { type: 'int', nullable: true },
+    before: { type: 'jsonb', nullable: true },
+    after: { type: 'jsonb', nullable: true },
   },
 });
 
@@ -185,6 +245,8 @@ export const OutboxEntity = new EntitySchema<OutboxMessage>({
 
 export const ENTITIES = [
   AccountEntity,
+  ApiKeyEntity,
+  AuditEntity,
   UserEntity,
   RuleEntity,
   EmailTemplateEntity,

@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { AccountEntity } from '../db/entities';
-import { hashApiKey, newId, newSecret } from '../shared/ids';
+import { newId, newSecret } from '../shared/ids';
+import { recordAudit } from './audit';
+import { insertKey } from './keys';
 
 export interface CreatedAccount {
   id: string;
@@ -9,11 +11,21 @@ export interface CreatedAccount {
   webhookSecret: string;
 }
 
-/** The API key is shown once, here; only its hash is stored. */
+/** The account and its first key, a `full` one, shown once here (only its hash is stored). */
 export async function createAccount(db: DataSource, name: string): Promise<CreatedAccount> {
   const id = newId('acc');
-  const apiKey = newSecret('crm');
   const webhookSecret = newSecret('whsec');
-  await db.getRepository(AccountEntity).insert({ id, name, apiKeyHash: hashApiKey(apiKey), webhookSecret });
-  return { id, name, apiKey, webhookSecret };
+  return db.transaction(async (m) => {
+    await m.getRepository(AccountEntity).insert({ id, name, webhookSecret });
+    const actor = { accountId: id, keyId: null };
+    await recordAudit(m, {
+      ...actor,
+      entity: 'account',
+      entityId: id,
+      action: 'create',
+      after: { id, name },
+    });
+    const key = await insertKey(m, actor, 'default', 'full');
+    return { id, name, apiKey: key.key, webhookSecret };
+  });
 }
