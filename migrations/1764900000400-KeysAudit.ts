@@ -38,6 +38,15 @@ export class KeysAudit1764900000400 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX audit_account_seq ON audit_entries (account_id, seq)`);
     await q.query(`CREATE INDEX audit_entity ON audit_entries (account_id, entity, entity_id, seq)`);
+    // Rules of before keep their current version readable (and restorable) at GET /rules/:id/versions.
+    const iso = (c: string) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    await q.query(`
+      INSERT INTO audit_entries (account_id, entity, entity_id, action, version, after)
+      SELECT account_id, 'rule', id, 'snapshot', version, jsonb_build_object(
+        'id', id, 'name', name, 'description', description, 'enabled', enabled, 'trigger', trigger,
+        'delay', delay, 'conditions', conditions, 'actions', actions, 'version', version,
+        'createdAt', ${iso('created_at')}, 'updatedAt', ${iso('updated_at')})
+      FROM rules ORDER BY seq`);
   }
 
   async down(q: QueryRunner): Promise<void> {

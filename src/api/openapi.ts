@@ -10,6 +10,7 @@ import { executionsOpenApi } from './routes/executions';
 import { healthOpenApi } from './routes/health';
 import { outboxOpenApi } from './routes/outbox';
 import { rulesOpenApi } from './routes/rules';
+import { ruleVersionsOpenApi } from './routes/rule-versions';
 import { templatesOpenApi } from './routes/templates';
 import { usersOpenApi } from './routes/users';
 import { keysOpenApi } from './routes/keys';
@@ -99,6 +100,7 @@ export function buildOpenApi(): Record<string, unknown> {
     appOpenApi,
     accountsOpenApi,
     rulesOpenApi,
+    ruleVersionsOpenApi,
     usersOpenApi,
     templatesOpenApi,
     eventsOpenApi,

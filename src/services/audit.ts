@@ -8,7 +8,7 @@ import { IsNull, Not, type DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { AuditEntity, type AuditEntry } from '../db/entities';
 import { ApiError } from '../shared/errors';
-import { paginate, pageQuerySchema, type Page } from './pagination';
+import { paginate, pageQuerySchema, type Page, type PageQuery } from './pagination';
 
 export type AuditAction = 'create' | 'update' | 'delete' | 'restore' | 'revoke' | 'rotate';
 
@@ -102,12 +102,13 @@ export function listAudit(
 }
 
 /** The versions of one rule, oldest first, from its audit entries (each holds the whole rule). */
-export async function ruleVersions(
+export function ruleVersions(
   db: DataSource,
   accountId: string,
   ruleId: string,
-): Promise<AuditEntryDto[]> {
-  const rows = await db
+  page: PageQuery,
+): Promise<Page<AuditEntryDto>> {
+  const qb = db
     .getRepository(AuditEntity)
     .createQueryBuilder('a')
     .where('a.account_id = :accountId AND a.entity = :entity AND a.entity_id = :ruleId', {
@@ -115,10 +116,8 @@ export async function ruleVersions(
       entity: 'rule',
       ruleId,
     })
-    .andWhere('a.after IS NOT NULL')
-    .orderBy('a.seq', 'ASC')
-    .getMany();
-  return rows.map(toDto);
+    .andWhere('a.after IS NOT NULL');
+  return paginate(qb, page, toDto);
 }
 
 export async function ruleVersion(

@@ -1,10 +1,21 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { RuleEntity, type RuleRow } from '../db/entities';
 import { ApiError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import { delayMs, type Rule, type RuleBody } from '../shared/schemas';
 import type { MatchedRule } from '../shared/run-types';
+import { recordAudit } from './audit';
 import { paginate, type Page, type PageQuery } from './pagination';
+
+/**
+ * How a rule change is made: by which key (for the audit trail), and what else must succeed inside
+ * its transaction (the Schedule sync), so the rule, its audit entry and its Schedule agree.
+ */
+export interface RuleChange {
+  keyId?: string | null;
+  then?: (rule: Rule) => Promise<void>;
+  action?: 'update' | 'restore';
+}
 
 export function toRule(row: RuleRow): Rule {
   return {
@@ -34,19 +45,37 @@ export class RuleService {
     return this.db.getRepository(RuleEntity);
   }
 
-  async create(accountId: string, body: RuleBody): Promise<Rule> {
-    const row = this.repo.create({ ...fields(body), id: newId('rule'), accountId, version: 1 });
-    await this.repo.insert(row);
-    return this.get(accountId, row.id);
+  async create(accountId: string, body: RuleBody, change: RuleChange = {}): Promise<Rule> {
+    return this.db.transaction(async (m) => {
+      const repo = m.getRepository(RuleEntity);
+      const row = repo.create({ ...fields(body), id: newId('rule'), accountId, version: 1 });
+      await repo.insert(row);
+      const rule = await this.get(accountId, row.id, m);
+      await recordAudit(m, {
+        accountId,
+        keyId: change.keyId ?? null,
+        entity: 'rule',
+        entityId: rule.id,
+        action: 'create',
+        version: rule.version,
+        after: rule,
+      });
+      await change.then?.(rule);
+      return rule;
+    });
   }
 
-  async find(accountId: string, id: string): Promise<Rule | null> {
-    const row = await this.repo.findOneBy({ accountId, id });
+  /** With `lock`, the row is locked until the transaction of `m` ends (the audit's `before`). */
+  async find(accountId: string, id: string, m?: EntityManager, lock = false): Promise<Rule | null> {
+    const row = await (m ?? this.db.manager).getRepository(RuleEntity).findOne({
+      where: { accountId, id },
+      ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
+    });
     return row ? toRule(row) : null;
   }
 
-  async get(accountId: string, id: string): Promise<Rule> {
-    const rule = await this.find(accountId, id);
+  async get(accountId: string, id: string, m?: EntityManager, lock = false): Promise<Rule> {
+    const rule = await this.find(accountId, id, m, lock);
     if (!rule) throw ApiError.notFound('rule');
     return rule;
   }
@@ -67,21 +96,40 @@ export class RuleService {
    * Replaces the rule and bumps its version in one statement, so concurrent edits each get a version.
    * With `expectedVersion`, only that version is replaced (409 otherwise): PATCH merges onto what it read.
    */
-  async replace(accountId: string, id: string, body: RuleBody, expectedVersion?: number): Promise<Rule> {
-    const qb = this.repo
-      .createQueryBuilder()
-      .update()
-      .set({ ...fields(body), version: () => 'version + 1', updatedAt: () => 'now()' })
-      .where('account_id = :accountId AND id = :id', { accountId, id });
-    if (expectedVersion !== undefined) qb.andWhere('version = :expectedVersion', { expectedVersion });
-    const result = await qb.execute();
-    if (!result.affected) {
-      if (expectedVersion !== undefined && (await this.find(accountId, id))) {
+  async replace(
+    accountId: string,
+    id: string,
+    body: RuleBody,
+    expectedVersion?: number,
+    change: RuleChange = {},
+  ): Promise<Rule> {
+    return this.db.transaction(async (m) => {
+      const before = await this.find(accountId, id, m, true);
+      if (!before) throw ApiError.notFound('rule');
+      if (expectedVersion !== undefined && before.version !== expectedVersion) {
         throw new ApiError(409, 'conflict', 'the rule changed while this request was applied; retry');
       }
-      throw ApiError.notFound('rule');
-    }
-    return this.get(accountId, id);
+      await m
+        .getRepository(RuleEntity)
+        .createQueryBuilder()
+        .update()
+        .set({ ...fields(body), version: () => 'version + 1', updatedAt: () => 'now()' })
+        .where('account_id = :accountId AND id = :id', { accountId, id })
+        .execute();
+      const rule = await this.get(accountId, id, m);
+      await recordAudit(m, {
+        accountId,
+        keyId: change.keyId ?? null,
+        entity: 'rule',
+        entityId: id,
+        action: change.action ?? 'update',
+        version: rule.version,
+        before,
+        after: rule,
+      });
+      await change.then?.(rule);
+      return rule;
+    });
   }
 
   /** Rules whose email actions name a template, with the index of each such action. */
@@ -106,9 +154,22 @@ export class RuleService {
     }));
   }
 
-  async delete(accountId: string, id: string): Promise<void> {
-    const result = await this.repo.delete({ accountId, id });
-    if (!result.affected) throw ApiError.notFound('rule');
+  /** The rule's history stays in the audit trail (GET /audit?entity=rule&entityId=…). */
+  async delete(accountId: string, id: string, change: RuleChange = {}): Promise<void> {
+    await this.db.transaction(async (m) => {
+      const before = await this.get(accountId, id, m, true);
+      await m.getRepository(RuleEntity).delete({ accountId, id });
+      await recordAudit(m, {
+        accountId,
+        keyId: change.keyId ?? null,
+        entity: 'rule',
+        entityId: id,
+        action: 'delete',
+        version: before.version,
+        before,
+      });
+      await change.then?.(before);
+    });
   }
 
   /** The ingest-time lookup (index rules_match). */

@@ -1,10 +1,11 @@
 /** Email templates: the account's own slugs, referenced by email actions as `templateId`. */
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { EmailTemplateEntity, type EmailTemplate } from '../db/entities';
 import { ApiError } from '../shared/errors';
 import type { TemplateBody } from '../shared/schemas';
 import { paginate, type Page, type PageQuery } from './pagination';
 import { RuleService } from './rules';
+import { recordAudit } from './audit';
 
 export interface TemplateDto {
   id: string;
@@ -40,23 +41,47 @@ export class TemplateService {
     accountId: string,
     id: string,
     body: TemplateBody,
+    keyId: string | null = null,
   ): Promise<{ template: TemplateDto; created: boolean }> {
-    const rows: { inserted: boolean }[] = await this.db.query(
-      `INSERT INTO email_templates (account_id, id, name, subject, text, html)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (account_id, id) DO UPDATE
-         SET name = EXCLUDED.name, subject = EXCLUDED.subject, text = EXCLUDED.text,
-             html = EXCLUDED.html, updated_at = now()
-       RETURNING (xmax = 0) AS inserted`,
-      [accountId, id, body.name, body.subject, body.text ?? null, body.html ?? null],
-    );
-    return { template: await this.get(accountId, id), created: rows[0].inserted };
+    return this.db.transaction(async (m) => {
+      // Locked, so the audit's `before` is the version this write replaces.
+      const before = await this.find(accountId, id, m, true);
+      const rows: { inserted: boolean }[] = await m.query(
+        `INSERT INTO email_templates (account_id, id, name, subject, text, html)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (account_id, id) DO UPDATE
+           SET name = EXCLUDED.name, subject = EXCLUDED.subject, text = EXCLUDED.text,
+               html = EXCLUDED.html, updated_at = now()
+         RETURNING (xmax = 0) AS inserted`,
+        [accountId, id, body.name, body.subject, body.text ?? null, body.html ?? null],
+      );
+      const template = await this.get(accountId, id, m);
+      const created = rows[0].inserted;
+      await recordAudit(m, {
+        accountId,
+        keyId,
+        entity: 'template',
+        entityId: id,
+        action: created ? 'create' : 'update',
+        ...(before && { before }),
+        after: template,
+      });
+      return { template, created };
+    });
   }
 
-  async get(accountId: string, id: string): Promise<TemplateDto> {
-    const row = await this.repo.findOneBy({ accountId, id });
-    if (!row) throw ApiError.notFound('template');
-    return toTemplateDto(row);
+  private async find(accountId: string, id: string, m?: EntityManager, lock = false) {
+    const row = await (m ?? this.db.manager).getRepository(EmailTemplateEntity).findOne({
+      where: { accountId, id },
+      ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
+    });
+    return row ? toTemplateDto(row) : null;
+  }
+
+  async get(accountId: string, id: string, m?: EntityManager): Promise<TemplateDto> {
+    const template = await this.find(accountId, id, m);
+    if (!template) throw ApiError.notFound('template');
+    return template;
   }
 
   list(accountId: string, page: PageQuery): Promise<Page<TemplateDto>> {
@@ -65,7 +90,7 @@ export class TemplateService {
   }
 
   /** Refused (409, naming the rules) while an email action uses the template: the rule could not run. */
-  async delete(accountId: string, id: string): Promise<void> {
+  async delete(accountId: string, id: string, keyId: string | null = null): Promise<void> {
     await this.get(accountId, id);
     const users = await new RuleService(this.db).usingTemplate(accountId, id);
     if (users.length) {
@@ -81,7 +106,11 @@ export class TemplateService {
         ),
       );
     }
-    const result = await this.repo.delete({ accountId, id });
-    if (!result.affected) throw ApiError.notFound('template');
+    await this.db.transaction(async (m) => {
+      const before = await this.find(accountId, id, m, true);
+      if (!before) throw ApiError.notFound('template');
+      await m.getRepository(EmailTemplateEntity).delete({ accountId, id });
+      await recordAudit(m, { accountId, keyId, entity: 'template', entityId: id, action: 'delete', before });
+    });
   }
 }

@@ -1,9 +1,10 @@
 /** The account's users: the people events name (`userId`) and rules address (`{source: "user"}`). */
-import { QueryFailedError, type DataSource } from 'typeorm';
+import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
 import { UserEntity, type User } from '../db/entities';
 import { ApiError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import type { UserBody, UserPatch } from '../shared/schemas';
+import { recordAudit, type AuditAction } from './audit';
 import { paginate, type Page, type PageQuery } from './pagination';
 
 export interface UserDto {
@@ -77,20 +78,41 @@ export class UserService {
     ]);
   }
 
-  async create(accountId: string, body: UserBody): Promise<UserDto> {
-    const id = newId('user');
+  /** A change and its audit entry, in one transaction; a clash of externalId is a 409 after it. */
+  private async change(
+    accountId: string,
+    keyId: string | null,
+    action: AuditAction,
+    externalId: string | null | undefined,
+    write: (m: EntityManager) => Promise<{ id: string; before?: UserDto; after?: UserDto }>,
+  ): Promise<UserDto | undefined> {
     try {
-      // jsonb `attributes` is typed loosely by TypeORM's deep-partial types.
-      await this.repo.insert({ ...fromBody(body), id, accountId } as never);
+      return await this.db.transaction(async (m) => {
+        const { id, before, after } = await write(m);
+        await recordAudit(m, { accountId, keyId, entity: 'user', entityId: id, action, before, after });
+        return after;
+      });
     } catch (err) {
-      if (isUniqueViolation(err)) throw await this.conflict(accountId, body.externalId);
+      if (isUniqueViolation(err)) throw await this.conflict(accountId, externalId);
       throw err;
     }
-    return this.get(accountId, id);
   }
 
-  async get(accountId: string, id: string): Promise<UserDto> {
-    const row = await this.repo.findOneBy({ accountId, id });
+  async create(accountId: string, body: UserBody, keyId: string | null = null): Promise<UserDto> {
+    const id = newId('user');
+    const user = await this.change(accountId, keyId, 'create', body.externalId, async (m) => {
+      // jsonb `attributes` is typed loosely by TypeORM's deep-partial types.
+      await m.getRepository(UserEntity).insert({ ...fromBody(body), id, accountId } as never);
+      return { id, after: await this.get(accountId, id, m) };
+    });
+    return user!;
+  }
+
+  async get(accountId: string, id: string, m?: EntityManager, lock = false): Promise<UserDto> {
+    const row = await (m ?? this.db.manager).getRepository(UserEntity).findOne({
+      where: { accountId, id },
+      ...(lock && { lock: { mode: 'pessimistic_write' as const } }),
+    });
     if (!row) throw ApiError.notFound('user');
     return toUserDto(row);
   }
@@ -103,32 +125,39 @@ export class UserService {
     return paginate(qb, page, toUserDto);
   }
 
-  private async update(accountId: string, id: string, values: Partial<Editable>): Promise<UserDto> {
-    try {
-      const result = await this.repo
+  private async update(
+    accountId: string,
+    id: string,
+    values: Partial<Editable>,
+    keyId: string | null,
+  ): Promise<UserDto> {
+    const user = await this.change(accountId, keyId, 'update', values.externalId, async (m) => {
+      const before = await this.get(accountId, id, m, true);
+      await m
+        .getRepository(UserEntity)
         .createQueryBuilder()
         .update()
         .set({ ...values, updatedAt: () => 'now()' } as never)
         .where('account_id = :accountId AND id = :id', { accountId, id })
         .execute();
-      if (!result.affected) throw ApiError.notFound('user');
-    } catch (err) {
-      if (isUniqueViolation(err)) throw await this.conflict(accountId, values.externalId);
-      throw err;
-    }
-    return this.get(accountId, id);
+      return { id, before, after: await this.get(accountId, id, m) };
+    });
+    return user!;
   }
 
-  replace(accountId: string, id: string, body: UserBody): Promise<UserDto> {
-    return this.update(accountId, id, fromBody(body));
+  replace(accountId: string, id: string, body: UserBody, keyId: string | null = null): Promise<UserDto> {
+    return this.update(accountId, id, fromBody(body), keyId);
   }
 
-  patch(accountId: string, id: string, patch: UserPatch): Promise<UserDto> {
-    return this.update(accountId, id, fromPatch(patch));
+  patch(accountId: string, id: string, patch: UserPatch, keyId: string | null = null): Promise<UserDto> {
+    return this.update(accountId, id, fromPatch(patch), keyId);
   }
 
-  async delete(accountId: string, id: string): Promise<void> {
-    const result = await this.repo.delete({ accountId, id });
-    if (!result.affected) throw ApiError.notFound('user');
+  async delete(accountId: string, id: string, keyId: string | null = null): Promise<void> {
+    await this.change(accountId, keyId, 'delete', undefined, async (m) => {
+      const before = await this.get(accountId, id, m, true);
+      await m.getRepository(UserEntity).delete({ accountId, id });
+      return { id, before };
+    });
   }
 }

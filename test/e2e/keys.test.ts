@@ -186,11 +186,26 @@ test("the migration keeps each existing account's key working, as a full key", a
     await old.query(
       `INSERT INTO accounts (id, name, api_key_hash, webhook_secret) VALUES ('acc_old', 'Old', 'hash-old', 's')`,
     );
+    await old.query(
+      `INSERT INTO rules (id, account_id, name, enabled, trigger, delay, conditions, actions, version)
+       VALUES ('rule_old', 'acc_old', 'Old rule', true, '{"eventName":"e"}', '{"value":0,"unit":"seconds"}',
+               '{"all":[]}', '[]', 3)`,
+    );
     await old.destroy();
     expect(await migrate(url)).toContain('KeysAudit1764900000400');
     const db = await new DataSource({ type: 'postgres', url }).initialize();
     const rows = await db.query(`SELECT account_id, role, key_hash, name FROM api_keys`);
+    // The rule's current version is readable at GET /rules/:id/versions/3.
+    const [snapshot] = await db.query(
+      `SELECT action, version, after FROM audit_entries WHERE entity = 'rule'`,
+    );
     await db.destroy();
+    expect(snapshot).toMatchObject({
+      action: 'snapshot',
+      version: 3,
+      after: { id: 'rule_old', name: 'Old rule', version: 3 },
+    });
+    expect(new Date(snapshot.after.createdAt).toISOString()).toBe(snapshot.after.createdAt);
     expect(rows).toEqual([{ account_id: 'acc_old', role: 'full', key_hash: 'hash-old', name: 'default' }]);
   } finally {
     await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);

@@ -26,6 +26,9 @@ const ROUTES: Record<string, string[]> = {
   '/rules/{id}': ['delete', 'get', 'patch', 'put'],
   '/rules/{id}/test': ['post'],
   '/rules/{id}/run-now': ['post'],
+  '/rules/{id}/versions': ['get'],
+  '/rules/{id}/versions/{version}': ['get'],
+  '/rules/{id}/versions/{version}/restore': ['post'],
   '/users': ['get', 'post'],
   '/users/{id}': ['delete', 'get', 'patch', 'put'],
   '/templates': ['get'],
@@ -172,7 +175,7 @@ test('the documented example rule is one the API accepts', async () => {
 });
 
 test('every documented operation exists on the server (none answers "no route")', async () => {
-  const ids: Record<string, string> = { id: 'nothing', workflowId: 'nothing' };
+  const ids: Record<string, string> = { id: 'nothing', workflowId: 'nothing', version: '1' };
   for (const [path, method] of operations()) {
     const url = path.replace(/\{(\w+)\}/g, (_m, name: string) => ids[name]);
     const res = await acct.request(

@@ -18,8 +18,9 @@ import {
   type Rule,
   type RuleBody,
 } from '../../shared/schemas';
-import { accountOf } from '../auth';
+import { accountOf, actorOf } from '../auth';
 import type { ApiDeps } from '../deps';
+import { ruleVersionRoutes } from './rule-versions';
 import {
   errors,
   noContent,
@@ -196,6 +197,11 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
     allowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
   });
 
+  /** The Schedule sync of a replace, inside its transaction: a failed sync leaves the rule as it was. */
+  const syncAfter = (accountId: string, before: Rule) => async (rule: Rule) => {
+    if (scheduled(before) || scheduled(rule)) await schedules.sync(accountId, rule);
+  };
+
   async function dryRun(res: Response, rule: Rule, input: z.infer<typeof dryRunSchema>['event']) {
     const accountId = accountOf(res).id;
     const event: PlanEvent = {
@@ -219,16 +225,15 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
   }
 
   r.post('/rules', async (req, res) => {
-    const accountId = accountOf(res).id;
+    const { accountId, keyId } = actorOf(res);
     const body = await validateRule(req.body, ctx(res));
-    const rule = await rules.create(accountId, body);
-    try {
-      if (scheduled(rule)) await schedules.sync(accountId, rule);
-    } catch (err) {
-      // No rule without its Schedule: undo the insert and report the failure.
-      await rules.delete(accountId, rule.id).catch(() => undefined);
-      throw err;
-    }
+    // No rule without its Schedule: a failed sync rolls the insert (and its audit entry) back.
+    const rule = await rules.create(accountId, body, {
+      keyId,
+      then: async (created) => {
+        if (scheduled(created)) await schedules.sync(accountId, created);
+      },
+    });
     res.status(201).location(`/rules/${rule.id}`).json(rule);
   });
 
@@ -276,13 +281,13 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
   });
 
   r.put('/rules/:id', async (req, res) => {
-    const accountId = accountOf(res).id;
+    const { accountId, keyId } = actorOf(res);
     const id = idParam(req.params.id, 'rule');
     const before = await rules.get(accountId, id); // another account's rule is a 404 whatever the body
     const body = await validateRule(req.body, ctx(res));
-    const rule = await rules.replace(accountId, id, body);
-    if (scheduled(before) || scheduled(rule)) await schedules.sync(accountId, rule);
-    res.json(rule);
+    res.json(
+      await rules.replace(accountId, id, body, undefined, { keyId, then: syncAfter(accountId, before) }),
+    );
   });
 
   r.patch('/rules/:id', async (req, res) => {
@@ -296,23 +301,28 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
       const merged = await validateRule({ ...asBody(current), ...changes }, ctx(res));
       let rule: Rule;
       try {
-        rule = await rules.replace(accountId, id, merged, current.version);
+        rule = await rules.replace(accountId, id, merged, current.version, {
+          keyId: actorOf(res).keyId,
+          then: syncAfter(accountId, current),
+        });
       } catch (err) {
         if (!(err instanceof ApiError) || err.status !== 409 || attempt >= MAX_PATCH_ATTEMPTS) throw err;
         current = await rules.get(accountId, id);
         continue;
       }
-      if (scheduled(current) || scheduled(rule)) await schedules.sync(accountId, rule);
       res.json(rule);
       return;
     }
   });
 
   r.delete('/rules/:id', async (req, res) => {
-    const accountId = accountOf(res).id;
-    const rule = await rules.get(accountId, idParam(req.params.id, 'rule'));
-    await rules.delete(accountId, rule.id);
-    if (scheduled(rule)) await schedules.remove(rule.id);
+    const { accountId, keyId } = actorOf(res);
+    await rules.delete(accountId, idParam(req.params.id, 'rule'), {
+      keyId,
+      then: async (rule) => {
+        if (scheduled(rule)) await schedules.remove(rule.id);
+      },
+    });
     res.status(204).end();
   });
 
@@ -328,5 +338,6 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
     res.status(202).json({ ruleId: rule.id, scheduleId: workflowIds.schedule(rule.id) });
   });
 
+  r.use(ruleVersionRoutes({ rules, db, ctx, syncAfter }));
   return r;
 }

@@ -10,7 +10,7 @@ import {
   templateListQuerySchema,
   templateSchema,
 } from '../../shared/schemas';
-import { accountOf } from '../auth';
+import { accountOf, keyOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import {
   errors,
@@ -91,7 +91,7 @@ export function templatesRoutes({ db }: ApiDeps): Router {
   r.put('/templates/:id', async (req, res) => {
     const { id } = parseOrThrow(templateIdParams, { id: req.params.id });
     const body = parseOrThrow(templateBodySchema, req.body);
-    const { template, created } = await templates.put(accountOf(res).id, id, body);
+    const { template, created } = await templates.put(accountOf(res).id, id, body, keyOf(res).id);
     res.status(created ? 201 : 200).json(template);
   });
 
@@ -104,7 +104,7 @@ export function templatesRoutes({ db }: ApiDeps): Router {
   r.delete('/templates/:id', async (req, res) => {
     const id = slug(req.params.id);
     if (!id) throw ApiError.notFound('template');
-    await templates.delete(accountOf(res).id, id);
+    await templates.delete(accountOf(res).id, id, keyOf(res).id);
     res.status(204).end();
   });
 

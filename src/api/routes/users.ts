@@ -8,7 +8,7 @@ import {
   userPatchSchema,
   userSchema,
 } from '../../shared/schemas';
-import { accountOf } from '../auth';
+import { accountOf, keyOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import {
   errors,
@@ -86,7 +86,7 @@ export function usersRoutes({ db }: ApiDeps): Router {
 
   r.post('/users', async (req, res) => {
     const body = parseOrThrow(userBodySchema, req.body);
-    const user = await users.create(accountOf(res).id, body);
+    const user = await users.create(accountOf(res).id, body, keyOf(res).id);
     res.status(201).location(`/users/${user.id}`).json(user);
   });
 
@@ -104,18 +104,18 @@ export function usersRoutes({ db }: ApiDeps): Router {
     const accountId = accountOf(res).id;
     const id = idParam(req.params.id, 'user');
     await users.get(accountId, id);
-    res.json(await users.replace(accountId, id, parseOrThrow(userBodySchema, req.body)));
+    res.json(await users.replace(accountId, id, parseOrThrow(userBodySchema, req.body), keyOf(res).id));
   });
 
   r.patch('/users/:id', async (req, res) => {
     const accountId = accountOf(res).id;
     const id = idParam(req.params.id, 'user');
     await users.get(accountId, id);
-    res.json(await users.patch(accountId, id, parseOrThrow(userPatchSchema, req.body)));
+    res.json(await users.patch(accountId, id, parseOrThrow(userPatchSchema, req.body), keyOf(res).id));
   });
 
   r.delete('/users/:id', async (req, res) => {
-    await users.delete(accountOf(res).id, idParam(req.params.id, 'user'));
+    await users.delete(accountOf(res).id, idParam(req.params.id, 'user'), keyOf(res).id);
     res.status(204).end();
   });
 
