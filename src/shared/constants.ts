@@ -12,10 +12,14 @@ export const SEARCH_ATTRIBUTES = {
 
 export const SEARCH_ATTRIBUTE_NAMES = Object.keys(SEARCH_ATTRIBUTES) as (keyof typeof SEARCH_ATTRIBUTES)[];
 
-/** Readable, URL-safe workflow ids. Event ids are validated to [A-Za-z0-9._:-]. */
+/**
+ * Readable, URL-safe workflow ids. Event ids are validated to [A-Za-z0-9._:-], so a retry's `~` puts
+ * it where no event's run id can be (`run-R-order-7~retry-1` vs the event `order-7-retry-1`).
+ */
 export const workflowIds = {
   event: (accountId: string, eventId: string) => `event-${accountId}-${eventId}`,
   ruleRun: (ruleId: string, eventId: string) => `run-${ruleId}-${eventId}`,
+  retry: (rootRunId: string, n: number) => `${rootRunId}~retry-${n}`,
   schedule: (ruleId: string) => `schedule-${ruleId}`,
 };
 

@@ -489,6 +489,7 @@ export const templateSchema = z
   })
   .meta({ id: 'EmailTemplate' });
 
+// No `~`: retry ids use it (shared/constants.ts workflowIds.retry), so no event id can reach them.
 export const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const eventSchema = z
   .object({

@@ -257,8 +257,8 @@ describe('timelines', () => {
     // Retry: a new run, linked to the old one; the receiver now answers 200.
     const retry = await acct.post(`/executions/${runId}/retry`);
     expect(retry.status).toBe(202);
-    expect(retry.body).toEqual({ workflowId: `${runId}-retry-1`, runId: expect.any(String), retryOf: runId });
-    const r = await closed(acct, `${runId}-retry-1`);
+    expect(retry.body).toEqual({ workflowId: `${runId}~retry-1`, runId: expect.any(String), retryOf: runId });
+    const r = await closed(acct, `${runId}~retry-1`);
     expect(r).toMatchObject({
       status: 'completed',
       retryOf: runId,
@@ -274,11 +274,11 @@ describe('timelines', () => {
     const hits = () => receiver.received.filter((x) => x.path === path).length;
     const before = hits();
     const again = await acct.post(`/executions/${runId}/retry`);
-    expect(again.body.workflowId).toBe(`${runId}-retry-2`);
-    expect((await closed(acct, `${runId}-retry-2`)).status).toBe('completed');
+    expect(again.body.workflowId).toBe(`${runId}~retry-2`);
+    expect((await closed(acct, `${runId}~retry-2`)).status).toBe('completed');
     expect(hits()).toBe(before);
     // A completed run is not retried.
-    const no = await acct.post(`/executions/${runId}-retry-1/retry`);
+    const no = await acct.post(`/executions/${runId}~retry-1/retry`);
     expect(no.status).toBe(409);
     expect(no.body.error.code).toBe('not_retryable');
     // All three are found by the rule.
@@ -286,7 +286,7 @@ describe('timelines', () => {
       const res = await acct.get(`/executions?ruleId=${ruleId}`);
       return res.body.items?.length === 3 ? res.body.items : undefined;
     });
-    expect(byRule.find((i: any) => i.workflowId === `${runId}-retry-1`)).toMatchObject({ retryOf: runId });
+    expect(byRule.find((i: any) => i.workflowId === `${runId}~retry-1`)).toMatchObject({ retryOf: runId });
   });
 });
 

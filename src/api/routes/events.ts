@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { Router, type Response } from 'express';
 import rateLimit from 'express-rate-limit';
@@ -20,6 +21,26 @@ export const MAX_BATCH = 100;
 const TEMPORAL_DEADLINE_MS = 5000;
 export const batchSchema = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
 
+/**
+ * What makes two sends of one event id the same event: name, user and payload (keys in any order).
+ * Carried in the event workflow's memo and compared only when Temporal reports the id taken.
+ */
+export function eventContentHash(e: { name: string; userId?: string; payload: unknown }): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify([e.name, e.userId ?? null, canonical(e.payload)]))
+    .digest('base64url');
+}
+
 export interface IngestResult {
   status: 200 | 202;
   eventId: string;
@@ -39,13 +60,13 @@ export const eventsOpenApi: OpenApiPaths = {
       tags: ['events'],
       summary: 'Ingest an event',
       description:
-        "Starts the event workflow: the account's enabled rules for this event name each get a rule run. The same `id` again is a duplicate (200) and runs nothing.",
+        "Starts the event workflow: the account's enabled rules for this event name each get a rule run. The same `id` again with the same name, userId and payload is a duplicate (200) and runs nothing; with other content it is 409 `event_conflict`. Ids cannot contain `~`.",
       operationId: 'ingestEvent',
       requestBody: requestBody(eventSchema),
       responses: {
         '202': response(acceptedSchema, 'Accepted: the workflow started'),
         '200': response(acceptedSchema, 'Duplicate: this event id was already ingested (`duplicate: true`)'),
-        ...errors(400, 401, 413, 429, 503),
+        ...errors(400, 401, 409, 413, 429, 503),
       },
     },
   },
@@ -106,6 +127,7 @@ export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Rou
       ]);
     }
     const receivedAt = new Date().toISOString();
+    const contentHash = eventContentHash(body);
     const eventId = body.id ?? newId('evt');
     const workflowId = workflowIds.event(account.id, eventId);
     const args: EventWorkflowInput = {
@@ -133,24 +155,45 @@ export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Rou
             { key: SEARCH_ATTRIBUTES.EventName, value: body.name },
             { key: SEARCH_ATTRIBUTES.EventId, value: eventId },
           ],
-          memo: { kind: 'event' },
+          memo: { kind: 'event', contentHash },
           staticSummary: `${body.name} ${eventId}`,
         }),
       );
       metrics.eventsIngested.inc({ outcome: 'accepted' });
       return { status: 202, eventId, workflowId };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        metrics.eventsIngested.inc({ outcome: 'duplicate' });
-        return { status: 200, eventId, workflowId, duplicate: true };
-      }
-      // An ApiError, so that a batch answers it per event: the CRM re-sends only what was not taken.
-      if (isTemporalUnavailable(err)) {
-        log.warn({ err }, 'Temporal unavailable');
-        throw temporalUnavailable();
-      }
-      throw err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw unavailableOr(err);
     }
+    // The id is taken: a read only now, to tell a re-send from other content under the same id.
+    const stored = await storedHash(workflowId).catch((err: unknown) => {
+      throw unavailableOr(err);
+    });
+    if (stored !== null && stored !== contentHash) {
+      metrics.eventsIngested.inc({ outcome: 'conflict' });
+      throw new ApiError(
+        409,
+        'event_conflict',
+        `event id "${eventId}" was already ingested with a different name, userId or payload`,
+        [{ path: 'id', message: 'already used by another event; send new content under a new id' }],
+      );
+    }
+    metrics.eventsIngested.inc({ outcome: 'duplicate' });
+    return { status: 200, eventId, workflowId, duplicate: true };
+  }
+
+  /** The content hash of the run holding this id; null for runs started before hashes (a duplicate). */
+  async function storedHash(workflowId: string): Promise<string | null> {
+    const d = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+      temporal.workflow.getHandle(workflowId).describe(),
+    );
+    return typeof d.memo?.contentHash === 'string' ? d.memo.contentHash : null;
+  }
+
+  // An ApiError, so that a batch answers it per event: the CRM re-sends only what was not taken.
+  function unavailableOr(err: unknown): unknown {
+    if (!isTemporalUnavailable(err)) return err;
+    log.warn({ err }, 'Temporal unavailable');
+    return temporalUnavailable();
   }
 
   const limiter = rateLimit({

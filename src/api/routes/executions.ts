@@ -72,7 +72,9 @@ export const executionsOpenApi: OpenApiPaths = {
       tags: ['executions'],
       summary: 'Run a failed, terminated or timed-out rule run again',
       description:
-        'Starts a new rule run `<workflowId>-retry-<n>` for the same rule and event, linked to the old one ' +
+        'Starts a new rule run `<run>~retry-<n>` for the same rule and event, linked to the old one ' +
+        "(`~` cannot appear in event ids, so no event ever maps to a retry's id; retries made before this " +
+        'form, `<run>-retry-<n>`, stay readable and retryable) ' +
         '(`retryOf`). The old run and its history are left as they are (unlike Temporal reset). The rule is ' +
         're-read, so the current version is used; its delay has already elapsed, so the run acts at once.',
       parameters: [workflowIdParam],

@@ -17,7 +17,7 @@ import {
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ApiError } from '../../shared/errors';
-import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../../shared/constants';
+import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../shared/constants';
 import type { RuleRunInput } from '../../shared/run-types';
 import {
   DecodedRun,
@@ -244,10 +244,9 @@ export class ExecutionService {
     const args: RuleRunInput = { ...input, retryOf: workflowId };
     const memo = { ...(d.memo ?? {}), kind: 'rule-run', retryOf: workflowId };
 
-    const root = workflowId.replace(/-retry-\d+$/, '');
-    const m = /-retry-(\d+)$/.exec(workflowId);
-    for (let n = m ? Number(m[1]) + 1 : 1, tries = 0; tries < 100; n++, tries++) {
-      const newId = `${root}-retry-${n}`;
+    const { root, next } = retryRoot(workflowId, str(d.memo?.retryOf));
+    for (let n = next, tries = 0; tries < 100; n++, tries++) {
+      const newId = workflowIds.retry(root, n);
       try {
         const handle = await this.client.workflow.start(WORKFLOW_TYPES.ruleRun, {
           taskQueue: this.taskQueue,
@@ -272,4 +271,13 @@ export class ExecutionService {
     }
     throw new ApiError(409, 'too_many_retries', 'this run has been retried too many times');
   }
+}
+
+/**
+ * The run a retry repeats and the next retry number: `R~retry-N` (event ids cannot hold `~`), or a
+ * retry of before this form, `R-retry-N`, known as one by its memo's `retryOf`.
+ */
+export function retryRoot(workflowId: string, retryOf: string | null): { root: string; next: number } {
+  const m = /^(.*)~retry-(\d+)$/.exec(workflowId) ?? (retryOf ? /^(.*)-retry-(\d+)$/.exec(workflowId) : null);
+  return m ? { root: m[1], next: Number(m[2]) + 1 } : { root: workflowId, next: 1 };
 }
