@@ -89,7 +89,8 @@ function withRoles(path: string, item: Record<string, unknown>) {
     op['x-required-role'] = role;
     op.description = op.description ? `${String(op.description)} ${ROLE_TEXT[role]}` : ROLE_TEXT[role];
     const responses = op.responses as Record<string, unknown>;
-    responses['403'] ??= errors(403)['403'];
+    // Any key-authenticated call: a wrong role, or too many failed keys from this address.
+    Object.assign(responses, { ...errors(403, 429), ...responses });
   }
 }
 

@@ -22,7 +22,7 @@ export const accountsOpenApi: OpenApiPaths = {
           z.object({ id: z.string(), name: z.string(), apiKey: z.string(), webhookSecret: z.string() }),
           'The account, its API key and its webhook signing secret',
         ),
-        ...errors(400, 401),
+        ...errors(400, 401, 429),
       },
     },
   },

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { Router, type Response } from 'express';
-import rateLimit from 'express-rate-limit';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { Account } from '../../db/entities';
 import { newId } from '../../shared/ids';
@@ -15,6 +14,7 @@ import { isTemporalUnavailable, temporalUnavailable } from '../temporal-unavaila
 import type { ApiDeps } from '../deps';
 import { errors, requestBody, response, type OpenApiPaths } from '../openapi-helpers';
 import { metrics } from '../../metrics';
+import { EventQuota } from '../event-quota';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_BATCH = 100;
@@ -74,7 +74,8 @@ export const eventsOpenApi: OpenApiPaths = {
     post: {
       tags: ['events'],
       summary: `Ingest up to ${MAX_BATCH} events`,
-      description: 'Each event is ingested as by POST /events; one result per event, in order.',
+      description:
+        'Each event is ingested as by POST /events; one result per event, in order. Every event counts against `EVENTS_RATE_LIMIT_PER_MINUTE`: those past it get a 429 `rate_limited` result (the others are taken) and the answer a `Retry-After` header.',
       operationId: 'ingestEvents',
       // Items are checked one by one (an invalid one is an error result, not a 400), so any JSON is accepted.
       requestBody: requestBody(
@@ -196,42 +197,45 @@ export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Rou
     return temporalUnavailable();
   }
 
-  const limiter = rateLimit({
-    windowMs: 60_000,
-    limit: config.EVENTS_RATE_LIMIT_PER_MINUTE,
-    skip: () => config.EVENTS_RATE_LIMIT_PER_MINUTE === 0,
-    keyGenerator: (_req, res: Response) => accountOf(res).id,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    handler: (_req, _res, next, options) => {
-      metrics.eventsIngested.inc({ outcome: 'rate_limited' });
-      next(
-        new ApiError(429, 'rate_limited', `more than ${options.limit} events a minute for this key`, [], {
-          'Retry-After': String(Math.ceil(options.windowMs / 1000)),
-        }),
-      );
-    },
-  });
+  const quota = new EventQuota(config.EVENTS_RATE_LIMIT_PER_MINUTE);
+  const rateLimited = (retryAfterSeconds: number) => {
+    metrics.eventsIngested.inc({ outcome: 'rate_limited' });
+    return new ApiError(
+      429,
+      'rate_limited',
+      `more than ${config.EVENTS_RATE_LIMIT_PER_MINUTE} events a minute for this account; retry in ${retryAfterSeconds} s`,
+      [],
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
+  };
 
-  r.post('/events', limiter, async (req, res) => {
-    const { status, ...result } = await ingest(accountOf(res), req.body);
+  r.post('/events', async (req, res) => {
+    const account = accountOf(res);
+    const { granted, retryAfterSeconds } = quota.take(account.id, 1);
+    if (!granted) throw rateLimited(retryAfterSeconds);
+    const { status, ...result } = await ingest(account, req.body);
     res.status(status).json(result);
   });
 
-  r.post('/events/batch', limiter, async (req, res) => {
+  // Each event counts: the ones past the budget get a 429 result of their own, the others are taken.
+  r.post('/events/batch', async (req, res) => {
     const { events } = parseOrThrow(batchSchema, req.body);
     const account = accountOf(res);
+    const { granted, retryAfterSeconds } = quota.take(account.id, events.length);
     const results = await Promise.all(
-      events.map((event) =>
-        ingest(account, event).catch((err: unknown) => {
-          if (!(err instanceof ApiError)) throw err;
-          return {
-            status: err.status,
-            error: { code: err.code, message: err.message, details: err.details },
-          };
-        }),
+      events.map((event, i) =>
+        (i < granted ? ingest(account, event) : Promise.reject(rateLimited(retryAfterSeconds))).catch(
+          (err: unknown) => {
+            if (!(err instanceof ApiError)) throw err;
+            return {
+              status: err.status,
+              error: { code: err.code, message: err.message, details: err.details },
+            };
+          },
+        ),
       ),
     );
+    if (granted < events.length) res.set('Retry-After', String(retryAfterSeconds));
     res.status(200).json({ results });
   });
   return r;
