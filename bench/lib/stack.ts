@@ -117,6 +117,8 @@ export class BenchStack {
         ADMIN_TOKEN: this.adminToken,
         // The benchmark measures the pipeline, not the per-account rate limit (6,000 events a minute).
         EVENTS_RATE_LIMIT_PER_MINUTE: '0',
+        // Drill 8 fuzzes with wrong keys from 127.0.0.1 and expects 401s, not the throttle's 429.
+        AUTH_FAILURES_PER_MINUTE: '0',
         WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
         ...this.opts.apiEnv,
       },
