@@ -125,12 +125,29 @@ export class KeyService {
     return toKeyDto(row);
   }
 
-  /** Deletes the key; returns its hash so this process can drop it from the auth cache at once. */
+  /**
+   * Deletes the key; returns its hash so this process can drop it from the auth cache at once. The
+   * last `full` key stays (409): without it nobody could manage the account's keys.
+   */
   revoke(actor: Actor, id: string): Promise<string> {
     return this.db.transaction(async (m) => {
       const repo = m.getRepository(ApiKeyEntity);
       const row = await repo.findOneBy({ accountId: actor.accountId, id });
       if (!row) throw ApiError.notFound('key');
+      if (row.role === 'full') {
+        // Locked, so two revokes at once cannot both pass this check.
+        const full = await repo.find({
+          where: { accountId: actor.accountId, role: 'full' },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (full.length <= 1) {
+          throw new ApiError(
+            409,
+            'last_full_key',
+            "this is the account's last full key; create another full key before revoking it",
+          );
+        }
+      }
       await repo.delete({ accountId: actor.accountId, id });
       await recordAudit(m, {
         ...actor,

@@ -141,6 +141,20 @@ test('a revoked key answers 401 at once; another account cannot revoke it', asyn
   expect(JSON.stringify(audit.body)).not.toContain(created.body.key);
 });
 
+test("the account's last full key cannot be revoked", async () => {
+  const solo = await stack.account('Solo');
+  const own = (await solo.get('/keys/current')).body.id;
+  const res = await solo.delete(`/keys/${own}`);
+  expect(res.status).toBe(409);
+  expect(res.body.error.code).toBe('last_full_key');
+  // With a second full key, the first one can go (even by itself).
+  const second = await solo.post('/keys', { name: 'second', role: 'full' });
+  expect((await solo.delete(`/keys/${own}`)).status).toBe(204);
+  expect((await solo.get('/keys')).status).toBe(401);
+  const other = new HttpClient(stack.url, second.body.key);
+  expect((await other.delete(`/keys/${second.body.id}`)).status).toBe(409);
+});
+
 test('bad key bodies are 400 with details', async () => {
   const res = await acct.post('/keys', { name: 'x', role: 'admin' });
   expect(res.status).toBe(400);

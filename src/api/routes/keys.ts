@@ -54,9 +54,9 @@ export const keysOpenApi: OpenApiPaths = {
       tags,
       summary: 'Revoke an API key',
       description:
-        'The key answers 401 from then on: at once on this API process, within 30 s (the auth cache) on others.',
+        "The key answers 401 from then on: at once on this API process, within 30 s (the auth cache) on others. The account's last `full` key cannot be revoked (409 `last_full_key`).",
       operationId: 'revokeKey',
-      responses: { '204': noContent('Revoked'), ...errors(401, 403, 404) },
+      responses: { '204': noContent('Revoked'), ...errors(401, 403, 404, 409) },
     },
   },
 };
