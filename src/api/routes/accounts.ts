@@ -13,7 +13,8 @@ export const accountsOpenApi: OpenApiPaths = {
     post: {
       tags: ['accounts'],
       summary: 'Create an account (tenant)',
-      description: 'Needs the operator token (`ADMIN_TOKEN`). The API key is shown once, here.',
+      description:
+        'Needs the operator token (`ADMIN_TOKEN`). The API key is shown once, here: a `full` key named `default` (more keys, with narrower roles: POST /keys).',
       operationId: 'createAccount',
       security: [{ adminToken: [] }],
       requestBody: requestBody(accountBodySchema),
