@@ -5,6 +5,7 @@
  */
 import { componentSchemas, errorSchema, type OpenApiPaths } from './openapi-helpers';
 import { accountsOpenApi } from './routes/accounts';
+import { codecOpenApi } from './routes/codec';
 import { eventsOpenApi } from './routes/events';
 import { executionsOpenApi } from './routes/executions';
 import { healthOpenApi } from './routes/health';
@@ -74,6 +75,7 @@ export function buildOpenApi(): Record<string, unknown> {
     healthOpenApi,
     appOpenApi,
     accountsOpenApi,
+    codecOpenApi,
     rulesOpenApi,
     usersOpenApi,
     templatesOpenApi,

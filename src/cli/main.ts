@@ -5,7 +5,7 @@
  *   replay FILE.json | --workflow-id ID | --query "RuleId='…'"
  */
 import { parseArgs } from 'node:util';
-import { databaseUrl, loadConfig } from '../config';
+import { databaseUrl, loadConfig, withDataDirKeys } from '../config';
 import { createDataSource, openDatabase } from '../db/data-source';
 import { createAccount } from '../services/accounts';
 import { replayCommand } from './replay';
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  if (command === 'replay') return replayCommand(config, argv.slice(1));
+  if (command === 'replay') return replayCommand(withDataDirKeys(config), argv.slice(1));
   console.error(USAGE);
   return 2;
 }

@@ -37,6 +37,8 @@ const ROUTES: Record<string, string[]> = {
   '/executions/{workflowId}/cancel': ['post'],
   '/executions/{workflowId}/retry': ['post'],
   '/outbox': ['get'],
+  '/codec/decode': ['post'],
+  '/codec/encode': ['post'],
   '/healthz': ['get'],
   '/readyz': ['get'],
   '/metrics': ['get'],
