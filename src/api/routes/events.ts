@@ -6,6 +6,7 @@ import type { Account } from '../../db/entities';
 import { newId } from '../../shared/ids';
 import { ApiError } from '../../shared/errors';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../shared/constants';
+import { accountPriority } from '../../shared/priority';
 import type { EventWorkflowInput } from '../../shared/run-types';
 import { eventSchema } from '../../shared/schemas';
 import { parseOrThrow } from '../../services/validation';
@@ -14,6 +15,7 @@ import { isTemporalUnavailable, temporalUnavailable } from '../temporal-unavaila
 import type { ApiDeps } from '../deps';
 import { errors, requestBody, response, type OpenApiPaths } from '../openapi-helpers';
 import { metrics } from '../../metrics';
+import { AccountGate } from '../in-flight';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_BATCH = 100;
@@ -53,7 +55,10 @@ export const eventsOpenApi: OpenApiPaths = {
     post: {
       tags: ['events'],
       summary: `Ingest up to ${MAX_BATCH} events`,
-      description: 'Each event is ingested as by POST /events; one result per event, in order.',
+      description:
+        'Each event is ingested as by POST /events; one result per event, in order. An account has at most ' +
+        'EVENTS_MAX_IN_FLIGHT_PER_ACCOUNT starts in flight (the rest of a batch waits its turn); events ' +
+        'beyond what its queue holds get 429 `too_many_in_flight` with `retryAfterSeconds` in their own entry.',
       operationId: 'ingestEvents',
       // Items are checked one by one (an invalid one is an error result, not a 400), so any JSON is accepted.
       requestBody: requestBody(
@@ -79,6 +84,9 @@ export const eventsOpenApi: OpenApiPaths = {
                 z.object({
                   status: z.number().int(),
                   error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()) }),
+                  retryAfterSeconds: z.number().int().optional().meta({
+                    description: 'With a 429 or 503: re-send this event after that many seconds',
+                  }),
                 }),
               ]),
             ),
@@ -93,6 +101,8 @@ export const eventsOpenApi: OpenApiPaths = {
 
 export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Router {
   const r = Router();
+  // Waiting room of a few batches: a CRM's batch is paced, a flood of them is answered 429.
+  const gate = new AccountGate(config.EVENTS_MAX_IN_FLIGHT_PER_ACCOUNT, 4 * MAX_BATCH);
 
   /**
    * Starts the event workflow under an id derived from (account, event id). Temporal refuses a second
@@ -121,21 +131,24 @@ export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Rou
     };
     try {
       // With Temporal down the client would retry for ~20 s; a bounded wait lets the CRM retry instead.
-      await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-        temporal.workflow.start(WORKFLOW_TYPES.event, {
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          workflowId,
-          args: [args],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          requestEagerStart: eagerStart,
-          typedSearchAttributes: [
-            { key: SEARCH_ATTRIBUTES.AccountId, value: account.id },
-            { key: SEARCH_ATTRIBUTES.EventName, value: body.name },
-            { key: SEARCH_ATTRIBUTES.EventId, value: eventId },
-          ],
-          memo: { kind: 'event' },
-          staticSummary: `${body.name} ${eventId}`,
-        }),
+      await gate.run(account.id, () =>
+        temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+          temporal.workflow.start(WORKFLOW_TYPES.event, {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId,
+            args: [args],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            requestEagerStart: eagerStart,
+            typedSearchAttributes: [
+              { key: SEARCH_ATTRIBUTES.AccountId, value: account.id },
+              { key: SEARCH_ATTRIBUTES.EventName, value: body.name },
+              { key: SEARCH_ATTRIBUTES.EventId, value: eventId },
+            ],
+            memo: { kind: 'event' },
+            priority: accountPriority(account.id),
+            staticSummary: `${body.name} ${eventId}`,
+          }),
+        ),
       );
       metrics.eventsIngested.inc({ outcome: 'accepted' });
       return { status: 202, eventId, workflowId };
@@ -143,6 +156,10 @@ export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Rou
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         metrics.eventsIngested.inc({ outcome: 'duplicate' });
         return { status: 200, eventId, workflowId, duplicate: true };
+      }
+      if (err instanceof ApiError && err.code === 'too_many_in_flight') {
+        metrics.eventsIngested.inc({ outcome: 'in_flight_limited' });
+        throw err;
       }
       // An ApiError, so that a batch answers it per event: the CRM re-sends only what was not taken.
       if (isTemporalUnavailable(err)) {
@@ -182,13 +199,19 @@ export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Rou
       events.map((event) =>
         ingest(account, event).catch((err: unknown) => {
           if (!(err instanceof ApiError)) throw err;
+          const retryAfter = err.headers['Retry-After'];
           return {
             status: err.status,
             error: { code: err.code, message: err.message, details: err.details },
+            // Per event: the CRM re-sends exactly these entries after that many seconds.
+            ...(retryAfter !== undefined && { retryAfterSeconds: Number(retryAfter) }),
           };
         }),
       ),
     );
+    const waits = results.map((x) => ('retryAfterSeconds' in x ? x.retryAfterSeconds : undefined));
+    const wait = Math.max(0, ...waits.filter((w): w is number => w !== undefined));
+    if (wait > 0) res.set('Retry-After', String(wait));
     res.status(200).json({ results });
   });
   return r;
