@@ -112,6 +112,9 @@ export class EncryptionCodec implements PayloadCodec {
 /** The data converter for every client, worker and replayer: the codec when keys are configured. */
 export function dataConverterFor(config: { PAYLOAD_ENCRYPTION_KEYS?: EncryptionKey[] }): DataConverter {
   return config.PAYLOAD_ENCRYPTION_KEYS
-    ? { payloadCodecs: [new EncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS)] }
+    ? {
+        payloadCodecs: [new EncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS)],
+        failureConverterPath: require.resolve('./failure-converter'),
+      }
     : {};
 }

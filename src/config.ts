@@ -65,7 +65,7 @@ const schema = z.object({
         .filter(Boolean),
     ),
   // Event starts one account may have in flight at once at the API (0 = no bound); see docs/performance.md.
-  EVENTS_MAX_IN_FLIGHT_PER_ACCOUNT: z.coerce.number().int().min(0).default(200),
+  EVENTS_MAX_IN_FLIGHT_PER_ACCOUNT: z.coerce.number().int().min(0).default(32),
 });
 
 export type Config = z.infer<typeof schema> & {

@@ -125,6 +125,64 @@ test('the exported history holds no webhook URL, recipient or payload value, but
   expect(allText(started.searchAttributes)).toContain(acct.id);
 });
 
+test('a failed attempt naming its recipient: the message is encrypted too, and the timeline reads it', async () => {
+  const eventName = `job.bad${id}`;
+  const created = await acct.post('/rules', {
+    name: 'Bad phone',
+    trigger: { eventName },
+    actions: [
+      {
+        type: 'sms',
+        params: { recipient: { source: 'fact', fact: 'job', path: '$.phone' }, message: 'hi' },
+      },
+    ],
+  });
+  expect(created.status).toBe(201);
+  expect(
+    (
+      await acct.post('/events', {
+        id: `bad-${id}`,
+        name: eventName,
+        payload: { job: { phone: `${marker}-nophone` } },
+      })
+    ).status,
+  ).toBe(202);
+  const failedRun = `run-${created.body.id}-bad-${id}`;
+  const handle = stack.temporal.workflow.getHandle(failedRun);
+  for (let i = 0; i < 150; i++) {
+    if (
+      await handle.describe().then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await handle.result().catch(() => undefined);
+  const shown = await run(process.env.TEMPORAL_CLI_PATH!, [
+    'workflow',
+    'show',
+    '-w',
+    failedRun,
+    '-o',
+    'json',
+    '--address',
+    stack.config.TEMPORAL_ADDRESS!,
+    '--namespace',
+    stack.config.TEMPORAL_NAMESPACE,
+  ]);
+  expect(shown.code).toBe(0);
+  // The recipient is checked when the run prepares (a local activity): the run fails from there.
+  expect(shown.stdout).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
+  expect(allText(JSON.parse(shown.stdout))).not.toContain(marker);
+  const d = await acct.get(`/executions/${failedRun}`);
+  expect(d.status).toBe(200);
+  expect(d.body.error.message).toContain(`recipient "${marker}-nophone"`);
+  const outcome = d.body.timeline.find((e: any) => e.type === 'outcome');
+  expect(outcome).toMatchObject({ status: 'failed', message: expect.stringContaining(`${marker}-nophone`) });
+});
+
 test('GET /executions/:id still shows the decoded timeline', async () => {
   const d = await acct.get(`/executions/${runId}`);
   expect(d.status).toBe(200);
