@@ -208,7 +208,7 @@ test('after a key rotation (a new key first, the old one kept) the API still rea
   }
 });
 
-test('the CLI replays the encrypted history with the keys, and says why without them', async () => {
+test('the CLI replays the encrypted history with the keys (not without), and the old plain ones with them', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'enc-'));
   const file = path.join(dir, 'history.json');
   writeFileSync(file, exported);
@@ -225,6 +225,16 @@ test('the CLI replays the encrypted history with the keys, and says why without 
   rmSync(dir, { recursive: true, force: true });
   expect(without.code).toBe(1);
   expect(without.stderr).toContain(`FAILED  ${runId}`);
+
+  // The checked-in histories, recorded before encryption, pass the codec unchanged and still replay.
+  const plain = ['event-run', 'sent-run', 'failed-run', 'scheduled-tick'].map((f) =>
+    path.join(ROOT, 'test/histories', `${f}.json`),
+  );
+  const old = await run(tsx, ['src/cli/main.ts', 'replay', ...plain], {
+    PAYLOAD_ENCRYPTION_KEYS: process.env.TEST_PAYLOAD_ENCRYPTION_KEYS,
+  });
+  expect(old.stderr).not.toContain('FAILED');
+  expect(old.stdout).toContain('replayed 4 histories: 4 ok, 0 failed');
 });
 
 describe('the codec endpoint', () => {
