@@ -1,18 +1,21 @@
 /**
  * `npm run bench [-- --quick] [-- --worker-options '{"maxCachedWorkflows":500}'] [-- --only a,b]
- *  [-- --out FILE]`
+ *  [-- --out FILE] [-- --codec off] [-- --fairness-sec N]`
  *
  * Starts its own stack on free ports in a temporary data dir (embedded PostgreSQL with npm start's
  * settings, the Temporal dev server, the API and the worker as processes of their own, a webhook
  * receiver on 127.0.0.1), runs each phase with bounded counts, prints a table and writes
  * bench/results/latest.json. Latency phases are open-loop at a fixed rate; throughput phases are
  * closed-loop at fixed concurrency ("saturation"). Every figure comes with the CPU each process spent.
+ * Payloads are encrypted as under `npm start`; `--codec off` runs without, to measure what the codec
+ * costs (e.g. `--only pipeline` both ways). `fairness` is bench/lib/fairness.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkerOptions } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES } from '../src/shared/constants';
+import { fairnessPhase } from './lib/fairness';
 import { addCosts, historyCost, meanCost, timerFiredLatenessMs } from './lib/history';
 import { peakRssMb, rssMb } from './lib/procs';
 import { Receiver } from './lib/receiver';
@@ -39,6 +42,7 @@ const flag = (name: string) => {
 const WORKER_OPTIONS = JSON.parse(flag('--worker-options') ?? '{}') as Partial<WorkerOptions>;
 const ONLY = flag('--only')?.split(',');
 const OUT = flag('--out') ?? path.join(__dirname, 'results', 'latest.json');
+const CODEC = flag('--codec') !== 'off';
 const run = (phase: string) => !ONLY || ONLY.includes(phase);
 /** Experiments run only when named in --only. */
 const experiment = (phase: string) => !!ONLY?.includes(phase);
@@ -115,7 +119,7 @@ async function main() {
     `bench ${QUICK ? '--quick' : 'full'}; load average ${load.map((l) => l.toFixed(2)).join(' ')}; ${os.cpus().length} cores`,
   );
   const receiver = await Receiver.start();
-  const stack = await BenchStack.start({ baseline: run('baseline') });
+  const stack = await BenchStack.start({ baseline: run('baseline'), codec: CODEC });
   // The API and worker run detached: stop everything on Ctrl-C too.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
@@ -131,6 +135,7 @@ async function main() {
       cpus: os.cpus().length,
       node: process.version,
       workerOptions: WORKER_OPTIONS,
+      codec: CODEC ? 'on' : 'off',
       counts: N,
     },
     profile: { cpuMsPerItem: {} as Record<string, CpuPerItem> },
@@ -352,6 +357,13 @@ async function main() {
       log(`e2e at ${E2E_LOW_RATE}/s ${JSON.stringify(result.e2eLowRate)}`);
       result.e2e = await e2eAt(50, N.e2eSec, 'e2e', 'e2eAt50');
       log(`e2e ${JSON.stringify(result.e2e)}`);
+    }
+
+    if (run('fairness')) {
+      await settle(stack);
+      const seconds = Number(flag('--fairness-sec') ?? (QUICK ? 8 : 20));
+      result.fairness = await fairnessPhase(stack, receiver, { seconds, nonce, drainMs: DRAIN_MS });
+      log(`fairness ${JSON.stringify(result.fairness)}`);
     }
 
     if (run('timers')) {
@@ -698,6 +710,11 @@ function printTable(r: Record<string, any>) {
     add(
       'pipeline completions/s',
       `${r.pipeline.completionsPerSec}  (${r.ratios?.pipelineVsBaselineCompletion ?? '—'}× baseline; goal ≥ 0.6 ${goal(r.ratios?.pipelineVsBaselineCompletion >= 0.6)})`,
+    );
+  if (r.fairness)
+    add(
+      'victim e2e p99 alone / under a flood',
+      `${r.fairness.victimAloneP99Ms} / ${r.fairness.victimUnderFloodP99Ms} ms  (ratio ${r.fairness.ratio}; goal ≤ 3 ${goal(r.fairness.ratio <= 3)}; flood ${r.fairness.floodEventsPerSec} events/s)`,
     );
   if (r.e2eLowRate)
     add(

@@ -14,6 +14,10 @@
  *   failed-run.json   a rule run whose webhook answered 503 (retried) and then 400 (permanent)
  *   scheduled-tick.json  a scheduled rule's tick over three users (two match), triggered with run-now
  *
+ * With PAYLOAD_ENCRYPTION_KEYS set the worker and the API encrypt (src/codec.ts) and the exports need
+ * those keys to replay; the checked-in files are recorded without, so CI also proves that histories
+ * from before encryption still replay through the codec.
+ *
  * Run it after a deliberate workflow change (and bump the workflow code path with a patch for runs in
  * flight): test/e2e/replay.test.ts replays these files against the current code.
  */

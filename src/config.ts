@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
+import { parseEncryptionKeys } from './codec';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalString = z
@@ -43,6 +46,28 @@ const schema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(10),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+  // kid:base64key[,…]: payloads are encrypted with the first, decrypted with the one they name (src/codec.ts).
+  PAYLOAD_ENCRYPTION_KEYS: optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    try {
+      return parseEncryptionKeys(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  // Browser origins (the Temporal Web UI) allowed to call /codec/* from loopback without a token.
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    ),
+  // Event starts one account may have in flight at once at the API (0 = no bound); see docs/performance.md.
+  EVENTS_MAX_IN_FLIGHT_PER_ACCOUNT: z.coerce.number().int().min(0).default(32),
 });
 
 export type Config = z.infer<typeof schema> & {
@@ -86,4 +111,22 @@ export function databaseUrl(config: Config): string {
 
 export function temporalAddress(config: Config): string {
   return config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
+}
+
+/** Where `npm start` keeps the payload keys it generated (mode 0600, like the admin token). */
+export const dataDirKeysFile = (config: Config): string =>
+  path.resolve(config.DATA_DIR, 'payload-encryption-keys');
+
+/**
+ * PAYLOAD_ENCRYPTION_KEYS, else the keys `npm start` generated into DATA_DIR: so the CLI and scripts run
+ * next to `npm start` read what it wrote. Other processes (API, worker) take the variable only.
+ */
+export function withDataDirKeys(config: Config): Config {
+  const file = dataDirKeysFile(config);
+  if (config.PAYLOAD_ENCRYPTION_KEYS || !existsSync(file)) return config;
+  try {
+    return { ...config, PAYLOAD_ENCRYPTION_KEYS: parseEncryptionKeys(readFileSync(file, 'utf8').trim()) };
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${file}: ${(err as Error).message}`);
+  }
 }

@@ -7,7 +7,7 @@ client.collectDefaultMetrics({ register: registry });
 export const metrics = {
   eventsIngested: new client.Counter({
     name: 'events_ingested_total',
-    help: 'Events received by POST /events, by outcome (accepted, duplicate, conflict, rate_limited)',
+    help: 'Events received by POST /events, by outcome (accepted, duplicate, conflict, rate_limited, in_flight_limited)',
     labelNames: ['outcome'],
     registers: [registry],
   }),

@@ -11,6 +11,7 @@ import { startPostgres, startTemporalDevServer, type Service } from '../src/dev/
 import { freePort } from './helpers/ports';
 import { workflowBundleOptions } from '../src/worker/bundle';
 import { migrate } from '../src/cli/main';
+import { generateEncryptionKeys } from '../src/codec';
 
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'crm-test-'));
@@ -20,6 +21,8 @@ export default async function globalSetup(): Promise<void> {
 
   process.env.TEMPORAL_CLI_PATH = resolveTemporalCli();
   process.env.TEMPORAL_TEST_SERVER_PATH = resolveTestServer();
+  // Every stack encrypts its payloads, as `npm start` does (test/helpers/stack.ts).
+  process.env.TEST_PAYLOAD_ENCRYPTION_KEYS ??= generateEncryptionKeys();
 
   // The same bundle the worker runs, interceptors included.
   const bundlePromise = bundleWorkflowCode({

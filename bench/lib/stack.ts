@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { migrate } from '../../src/cli/main';
+import { dataConverterFor, generateEncryptionKeys, parseEncryptionKeys } from '../../src/codec';
 import { openDatabase } from '../../src/db/data-source';
 import { startPostgres, startTemporalDevServer, type TemporalService } from '../../src/dev/services';
 import { RuleService } from '../../src/services/rules';
@@ -48,6 +49,8 @@ export interface StackOptions {
   baseline?: boolean;
   /** e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] for the API process. */
   apiNodeArgs?: string[];
+  /** Payload encryption as under `npm start` (default); false measures the pipeline without it. */
+  codec?: boolean;
 }
 
 export class BenchStack {
@@ -65,13 +68,17 @@ export class BenchStack {
   baselineBundle?: string;
   /** How rules are created: through POST /rules, or RuleService when the route does not exist yet. */
   rulesVia: 'api' | 'service' = 'api';
+  /** PAYLOAD_ENCRYPTION_KEYS of the API and the worker (empty: no codec). */
+  readonly encryptionKeys: string;
   private stopPg?: () => Promise<void>;
   private connection?: Connection;
 
   private constructor(
     readonly dataDir: string,
     readonly opts: StackOptions,
-  ) {}
+  ) {
+    this.encryptionKeys = opts.codec === false ? '' : generateEncryptionKeys();
+  }
 
   static async start(opts: StackOptions = {}): Promise<BenchStack> {
     const s = new BenchStack(mkdtempSync(path.join(os.tmpdir(), 'crm-bench-')), opts);
@@ -105,7 +112,12 @@ export class BenchStack {
       headless: true,
     });
     this.connection = await Connection.connect({ address: this.temporal.address });
-    this.client = new Client({ connection: this.connection });
+    this.client = new Client({
+      connection: this.connection,
+      dataConverter: dataConverterFor({
+        PAYLOAD_ENCRYPTION_KEYS: this.encryptionKeys ? parseEncryptionKeys(this.encryptionKeys) : undefined,
+      }),
+    });
     [this.productBundle, this.baselineBundle] = await bundles;
     this.api = spawnTs(
       'api',
@@ -120,6 +132,7 @@ export class BenchStack {
         // Drill 8 fuzzes with wrong keys from 127.0.0.1 and expects 401s, not the throttle's 429.
         AUTH_FAILURES_PER_MINUTE: '0',
         WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+        PAYLOAD_ENCRYPTION_KEYS: this.encryptionKeys,
         ...this.opts.apiEnv,
       },
       [],
@@ -142,6 +155,7 @@ export class BenchStack {
       TEMPORAL_TASK_QUEUE: this.taskQueue,
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      PAYLOAD_ENCRYPTION_KEYS: this.encryptionKeys,
       BENCH_WORKFLOW_BUNDLE: this.productBundle,
       ...(this.baselineBundle && { BENCH_BASELINE_BUNDLE: this.baselineBundle }),
       ...extra,

@@ -7,6 +7,7 @@ import { AuthFailures, requireAccount } from './auth';
 import type { ApiDeps } from './deps';
 import { isTemporalUnavailable, temporalUnavailable } from './temporal-unavailable';
 import { accountRoutes } from './routes/accounts';
+import { codecRoutes } from './routes/codec';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { executionsRoutes } from './routes/executions';
@@ -112,6 +113,7 @@ export function createApp(deps: ApiDeps): Express {
     res.type(registry.contentType).send(text);
   });
   app.use(accountRoutes(deps));
+  app.use(codecRoutes(deps));
 
   // Everything under these prefixes is scoped to the API key's account.
   app.use(ACCOUNT_SCOPED, requireAccount(deps.db));

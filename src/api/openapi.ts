@@ -5,6 +5,7 @@
  */
 import { componentSchemas, errorSchema, errors, type OpenApiPaths } from './openapi-helpers';
 import { accountsOpenApi } from './routes/accounts';
+import { codecOpenApi } from './routes/codec';
 import { eventsOpenApi } from './routes/events';
 import { executionsOpenApi } from './routes/executions';
 import { healthOpenApi } from './routes/health';
@@ -100,6 +101,7 @@ export function buildOpenApi(): Record<string, unknown> {
     healthOpenApi,
     appOpenApi,
     accountsOpenApi,
+    codecOpenApi,
     rulesOpenApi,
     ruleVersionsOpenApi,
     usersOpenApi,

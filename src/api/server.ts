@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
+import { dataConverterFor } from '../codec';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { temporalConnectionOptions } from '../temporal';
@@ -25,6 +26,7 @@ export async function startApi(opts: {
   const temporal = new Client({
     connection: opts.workerConnection ?? own!,
     namespace: opts.config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverterFor(opts.config),
   });
   const app = createApp({ ...opts, temporal, eagerStart: Boolean(opts.workerConnection) });
   const server: Server = await new Promise((resolve, reject) => {

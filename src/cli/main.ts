@@ -8,7 +8,7 @@
  *   replay FILE.json | --workflow-id ID | --query "RuleId='…'"
  */
 import { parseArgs } from 'node:util';
-import { databaseUrl, loadConfig } from '../config';
+import { databaseUrl, loadConfig, withDataDirKeys } from '../config';
 import { createDataSource, openDatabase } from '../db/data-source';
 import { createAccount } from '../services/accounts';
 import { keyCommand } from './keys';
@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'key') return keyCommand(config, sub, rest);
-  if (command === 'replay') return replayCommand(config, argv.slice(1));
+  if (command === 'replay') return replayCommand(withDataDirKeys(config), argv.slice(1));
   console.error(USAGE);
   return 2;
 }

@@ -22,6 +22,8 @@ import {
   type ReplayWorkerOptions,
 } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import type { DataConverter } from '@temporalio/common';
+import { dataConverterFor } from '../codec';
 import type { Config } from '../config';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../worker/bundle';
@@ -39,9 +41,11 @@ export interface ReplayOutcome {
 }
 
 /** The same workflow code the worker runs: the workflows and their interceptors (see src/worker/bundle.ts). */
-function replayOptions(): ReplayWorkerOptions {
+function replayOptions(dataConverter?: DataConverter): ReplayWorkerOptions {
   return {
     workflowsPath: require.resolve('../workflows'),
+    // Encrypted histories need the keys; plain (older) ones pass the codec unchanged.
+    ...(dataConverter && { dataConverter }),
     interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
     replayName: 'crm-replay',
   };
@@ -81,9 +85,12 @@ async function loadFile(file: string): Promise<HistoryAndWorkflowId> {
 class UsageError extends Error {}
 
 /** Replays one history (Worker.runReplayHistory). */
-export async function replayOne(h: HistoryAndWorkflowId): Promise<ReplayOutcome> {
+export async function replayOne(
+  h: HistoryAndWorkflowId,
+  dataConverter?: DataConverter,
+): Promise<ReplayOutcome> {
   try {
-    await Worker.runReplayHistory(replayOptions(), h.history, h.workflowId);
+    await Worker.runReplayHistory(replayOptions(dataConverter), h.history, h.workflowId);
     return { workflowId: h.workflowId, ok: true };
   } catch (err) {
     return { workflowId: h.workflowId, ok: false, error: describeReplayError(err) };
@@ -94,9 +101,10 @@ export async function replayOne(h: HistoryAndWorkflowId): Promise<ReplayOutcome>
 export async function replayMany(
   histories: AsyncIterable<HistoryAndWorkflowId> | Iterable<HistoryAndWorkflowId>,
   onResult: (r: ReplayOutcome) => void = () => undefined,
+  dataConverter?: DataConverter,
 ): Promise<ReplayOutcome[]> {
   const out: ReplayOutcome[] = [];
-  for await (const r of Worker.runReplayHistories(replayOptions(), histories)) {
+  for await (const r of Worker.runReplayHistories(replayOptions(dataConverter), histories)) {
     const outcome = r.error
       ? { workflowId: r.workflowId, ok: false, error: describeReplayError(r.error) }
       : { workflowId: r.workflowId, ok: true };
@@ -147,23 +155,24 @@ export async function replayCommand(config: Config, args: string[]): Promise<num
     return values.help ? 0 : 2;
   }
   installQuietRuntime();
+  const dataConverter = dataConverterFor(config);
 
   let results: ReplayOutcome[];
   try {
     if (positionals.length === 1) {
       const h = await loadFile(positionals[0]);
-      results = [await replayOne(h)];
+      results = [await replayOne(h, dataConverter)];
       print(results[0]);
     } else if (positionals.length > 1) {
       const histories = await Promise.all(positionals.map(loadFile));
-      results = await replayMany(histories, print);
+      results = await replayMany(histories, print, dataConverter);
     } else {
       const options = temporalConnectionOptions(config);
       const connection = await Connection.connect(options).catch((err: unknown) => {
         throw new Error(`cannot connect to Temporal at ${options.address}: ${(err as Error).message}`);
       });
       try {
-        const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+        const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
         if (values['workflow-id'] !== undefined) {
           const workflowId = values['workflow-id'];
           let history: History;
@@ -175,10 +184,14 @@ export async function replayCommand(config: Config, args: string[]): Promise<num
               throw new UsageError(`no workflow ${workflowId} in namespace ${config.TEMPORAL_NAMESPACE}`);
             throw err;
           }
-          results = [await replayOne({ workflowId, history })];
+          results = [await replayOne({ workflowId, history }, dataConverter)];
           print(results[0]);
         } else {
-          results = await replayMany(client.workflow.list({ query: values.query }).intoHistories(), print);
+          results = await replayMany(
+            client.workflow.list({ query: values.query }).intoHistories(),
+            print,
+            dataConverter,
+          );
           if (!results.length) console.error(`no workflow matches ${values.query}`);
         }
       } finally {

@@ -135,6 +135,8 @@ export async function startTemporalDevServer(opts: {
   uiPort?: number;
   namespace?: string;
   headless?: boolean;
+  /** The codec server the Web UI decodes payloads through (the API's /codec). */
+  uiCodecEndpoint?: string;
 }): Promise<TemporalService> {
   const bin = resolveTemporalCli();
   mkdirSync(opts.dataDir, { recursive: true });
@@ -160,10 +162,15 @@ export async function startTemporalDevServer(opts: {
     // The activity task comes back with the workflow task's completion: one round trip fewer per activity.
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
+    // Task queue fairness: tasks are dispatched round-robin across fairness keys (one per account), so
+    // one account's backlog cannot starve the others (docs/deploying.md: the same for a cluster).
+    '--dynamic-config-value',
+    'matching.enableFairness=true',
     '--log-level',
     'error',
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     ...(opts.headless || !opts.uiPort ? ['--headless'] : ['--ui-port', String(opts.uiPort)]),
+    ...(opts.uiCodecEndpoint && !opts.headless ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
   ];
   const pidFile = path.resolve(opts.dataDir, 'temporal.pid');
   await stopOrphan(pidFile, 'the Temporal dev server', 'start-dev');

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { NativeConnection } from '@temporalio/worker';
-import { databaseUrl, loadConfig, type Config } from '../config';
+import { generateEncryptionKeys } from '../codec';
+import { databaseUrl, dataDirKeysFile, loadConfig, withDataDirKeys, type Config } from '../config';
 import { openDatabase } from '../db/data-source';
 import { AccountEntity } from '../db/entities';
 import { createLogger, temporalLogger } from '../logger';
@@ -61,8 +62,22 @@ async function main() {
     const applied = await migrate(databaseUrl(config));
     say(`• database migrated${applied.length ? ` (${applied.join(', ')})` : ', up to date'}`);
 
+    // History is encrypted from the first run on: keys from PAYLOAD_ENCRYPTION_KEYS, else generated once.
+    if (!config.PAYLOAD_ENCRYPTION_KEYS) persistent(dataDirKeysFile(config), () => generateEncryptionKeys());
+    config = withDataDirKeys(config);
+
     let uiUrl = 'the UI of your Temporal cluster';
     if (!config.TEMPORAL_ADDRESS) {
+      const uiOrigin = `http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}`;
+      // The Web UI decodes through the API's codec endpoint, which lets that origin in from loopback.
+      config = {
+        ...config,
+        CODEC_CORS_ORIGINS: [
+          ...config.CODEC_CORS_ORIGINS,
+          uiOrigin,
+          uiOrigin.replace('127.0.0.1', 'localhost'),
+        ],
+      };
       say(
         `• starting Temporal dev server on 127.0.0.1:${config.TEMPORAL_DEV_PORT} (${path.join(dataDir, 'temporal')})`,
       );
@@ -71,6 +86,7 @@ async function main() {
         port: config.TEMPORAL_DEV_PORT,
         uiPort: config.TEMPORAL_DEV_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
+        uiCodecEndpoint: `http://127.0.0.1:${config.PORT}/codec`,
       });
       started.push(temporal);
       uiUrl = temporal.uiUrl!;

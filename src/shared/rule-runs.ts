@@ -4,6 +4,7 @@
  */
 import type { SearchAttributePair } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES, workflowIds } from './constants';
+import { accountPriority } from './priority';
 import type { MatchedRule, RuleRunInput, RunEvent } from './run-types';
 
 export function ruleRunStart(accountId: string, rule: MatchedRule, event: RunEvent) {
@@ -17,6 +18,7 @@ export function ruleRunStart(accountId: string, rule: MatchedRule, event: RunEve
     workflowId: workflowIds.ruleRun(rule.id, event.id),
     args: [{ accountId, rule, event }] as [RuleRunInput],
     typedSearchAttributes,
+    priority: accountPriority(accountId),
     memo: { ruleName: rule.name, ruleVersion: rule.version, kind: 'rule-run' },
     staticSummary: `${rule.name} · ${event.name} ${event.id}`,
     staticDetails: `Rule **${rule.name}** (v${rule.version}, delay: ${rule.delayText}) for event \`${event.name}\` \`${event.id}\`.`,

@@ -20,10 +20,15 @@ export const PREBUILT_BUNDLE = path.join(ROOT, 'dist', 'workflow-bundle.js');
 /** Workflow interceptor modules; they are baked into the bundle, so a `workflowBundle` worker needs them here. */
 export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('./interceptors')];
 
-export function workflowBundleOptions(): Pick<BundleOptions, 'workflowsPath' | 'workflowInterceptorModules'> {
+export function workflowBundleOptions(): Pick<
+  BundleOptions,
+  'workflowsPath' | 'workflowInterceptorModules' | 'failureConverterPath'
+> {
   return {
     workflowsPath: require.resolve('../workflows'),
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    // A run's own failure message can name a recipient: it goes into the (encrypted) encoded attributes.
+    failureConverterPath: require.resolve('../failure-converter'),
   };
 }
 

@@ -12,6 +12,7 @@ import {
 import nodemailer from 'nodemailer';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../activities';
+import { dataConverterFor } from '../codec';
 import type { Config } from '../config';
 import { PREBUILT_BUNDLE, WORKFLOW_INTERCEPTOR_MODULES } from './bundle';
 import {
@@ -123,7 +124,8 @@ export async function createWorker({
 }: WorkerDeps) {
   const mailer = createMailer(config);
   // On the worker's own connection, so that rule runs started by an activity can start eagerly here.
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const dataConverter = dataConverterFor(config);
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const bundle =
     workflowBundle ??
     (existsSync(PREBUILT_BUNDLE) && !__filename.endsWith('.ts') ? { codePath: PREBUILT_BUNDLE } : undefined);
@@ -132,6 +134,7 @@ export async function createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    dataConverter,
     activities: createActivities({ db, config, mailer, temporal }),
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') }),
     // In-flight activities get the grace period to finish, then are cancelled; past the force time

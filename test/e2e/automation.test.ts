@@ -241,6 +241,8 @@ describe('a worker killed during the delay', () => {
         TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
         TEMPORAL_TASK_QUEUE: external.config.TEMPORAL_TASK_QUEUE,
         WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+        // The same keys as the stack's API, which encrypts what it starts.
+        PAYLOAD_ENCRYPTION_KEYS: process.env.TEST_PAYLOAD_ENCRYPTION_KEYS,
         LOG_LEVEL: 'info',
       },
     );

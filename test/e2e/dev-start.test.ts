@@ -3,7 +3,7 @@
  * leaves no process behind, and a second start that keeps the account and the runs still sleeping.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpClient, eventually } from '../helpers/stack';
@@ -98,6 +98,18 @@ test('npm start brings up everything, stops cleanly, and a restart keeps account
   const ui = await fetch(first.uiUrl);
   expect(ui.status).toBe(200);
   expect(await ui.text()).toContain('<html');
+  // History is encrypted with keys generated into the data dir (0600), and the Web UI decodes through
+  // the API's codec endpoint, which lets its origin in.
+  expect(statSync(path.join(dataDir, 'payload-encryption-keys')).mode & 0o777).toBe(0o600);
+  const settings = (await (await fetch(`${first.uiUrl}/api/v1/settings`)).json()) as any;
+  expect(settings.Codec?.Endpoint).toBe(`${first.apiUrl}/codec`);
+  const uiOrigin = new URL(first.uiUrl).origin;
+  const preflight = await fetch(`${first.apiUrl}/codec/decode`, {
+    method: 'OPTIONS',
+    headers: { Origin: uiOrigin, 'Access-Control-Request-Method': 'POST' },
+  });
+  expect(preflight.status).toBe(204);
+  expect(preflight.headers.get('access-control-allow-origin')).toBe(uiOrigin);
 
   // A run that will still be sleeping when we stop.
   const rule = await api.post('/rules', {

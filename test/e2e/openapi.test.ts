@@ -44,6 +44,8 @@ const ROUTES: Record<string, string[]> = {
   '/keys/current': ['get'],
   '/keys/{id}': ['delete'],
   '/audit': ['get'],
+  '/codec/decode': ['post'],
+  '/codec/encode': ['post'],
   '/healthz': ['get'],
   '/readyz': ['get'],
   '/metrics': ['get'],

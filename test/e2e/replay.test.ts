@@ -138,6 +138,8 @@ describe('replay from the server', () => {
     env = {
       TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS!,
       TEMPORAL_NAMESPACE: stack.config.TEMPORAL_NAMESPACE,
+      // The stack encrypts its payloads: replay decrypts them with the same keys.
+      PAYLOAD_ENCRYPTION_KEYS: process.env.TEST_PAYLOAD_ENCRYPTION_KEYS!,
     };
   });
   afterAll(async () => {

@@ -95,6 +95,7 @@ export async function startStack(
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'silent',
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    PAYLOAD_ENCRYPTION_KEYS: process.env.TEST_PAYLOAD_ENCRYPTION_KEYS,
     ...env,
   });
   if (!runtimeInstalled) {

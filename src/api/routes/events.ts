@@ -6,6 +6,7 @@ import type { Account } from '../../db/entities';
 import { newId } from '../../shared/ids';
 import { ApiError } from '../../shared/errors';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../shared/constants';
+import { accountPriority } from '../../shared/priority';
 import type { EventWorkflowInput } from '../../shared/run-types';
 import { eventSchema } from '../../shared/schemas';
 import { parseOrThrow } from '../../services/validation';
@@ -15,6 +16,7 @@ import type { ApiDeps } from '../deps';
 import { errors, requestBody, response, type OpenApiPaths } from '../openapi-helpers';
 import { metrics } from '../../metrics';
 import { EventQuota } from '../event-quota';
+import { AccountGate } from '../in-flight';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_BATCH = 100;
@@ -75,7 +77,9 @@ export const eventsOpenApi: OpenApiPaths = {
       tags: ['events'],
       summary: `Ingest up to ${MAX_BATCH} events`,
       description:
-        'Each event is ingested as by POST /events; one result per event, in order. Every event counts against `EVENTS_RATE_LIMIT_PER_MINUTE`: those past it get a 429 `rate_limited` result (the others are taken) and the answer a `Retry-After` header.',
+        'Each event is ingested as by POST /events; one result per event, in order. Every event counts against `EVENTS_RATE_LIMIT_PER_MINUTE`: those past it get a 429 `rate_limited` result (the others are taken) and the answer a `Retry-After` header. ' +
+        'An account has at most EVENTS_MAX_IN_FLIGHT_PER_ACCOUNT starts in flight (the rest of a batch waits its turn); events ' +
+        'beyond what its queue holds get 429 `too_many_in_flight` with `retryAfterSeconds` in their own entry.',
       operationId: 'ingestEvents',
       // Items are checked one by one (an invalid one is an error result, not a 400), so any JSON is accepted.
       requestBody: requestBody(
@@ -101,6 +105,9 @@ export const eventsOpenApi: OpenApiPaths = {
                 z.object({
                   status: z.number().int(),
                   error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()) }),
+                  retryAfterSeconds: z.number().int().optional().meta({
+                    description: 'With a 429 or 503: re-send this event after that many seconds',
+                  }),
                 }),
               ]),
             ),
@@ -115,6 +122,8 @@ export const eventsOpenApi: OpenApiPaths = {
 
 export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Router {
   const r = Router();
+  // Waiting room of a few batches: a CRM's batch is paced, a flood of them is answered 429.
+  const gate = new AccountGate(config.EVENTS_MAX_IN_FLIGHT_PER_ACCOUNT, 4 * MAX_BATCH);
 
   /**
    * Starts the event workflow under an id derived from (account, event id). Temporal refuses a second
@@ -144,25 +153,32 @@ export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Rou
     };
     try {
       // With Temporal down the client would retry for ~20 s; a bounded wait lets the CRM retry instead.
-      await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-        temporal.workflow.start(WORKFLOW_TYPES.event, {
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          workflowId,
-          args: [args],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          requestEagerStart: eagerStart,
-          typedSearchAttributes: [
-            { key: SEARCH_ATTRIBUTES.AccountId, value: account.id },
-            { key: SEARCH_ATTRIBUTES.EventName, value: body.name },
-            { key: SEARCH_ATTRIBUTES.EventId, value: eventId },
-          ],
-          memo: { kind: 'event', contentHash },
-          staticSummary: `${body.name} ${eventId}`,
-        }),
+      await gate.run(account.id, () =>
+        temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+          temporal.workflow.start(WORKFLOW_TYPES.event, {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId,
+            args: [args],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            requestEagerStart: eagerStart,
+            typedSearchAttributes: [
+              { key: SEARCH_ATTRIBUTES.AccountId, value: account.id },
+              { key: SEARCH_ATTRIBUTES.EventName, value: body.name },
+              { key: SEARCH_ATTRIBUTES.EventId, value: eventId },
+            ],
+            memo: { kind: 'event', contentHash },
+            priority: accountPriority(account.id),
+            staticSummary: `${body.name} ${eventId}`,
+          }),
+        ),
       );
       metrics.eventsIngested.inc({ outcome: 'accepted' });
       return { status: 202, eventId, workflowId };
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'too_many_in_flight') {
+        metrics.eventsIngested.inc({ outcome: 'in_flight_limited' });
+        throw err;
+      }
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw unavailableOr(err);
     }
     // The id is taken: a read only now, to tell a re-send from other content under the same id.
@@ -227,15 +243,20 @@ export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Rou
         (i < granted ? ingest(account, event) : Promise.reject(rateLimited(retryAfterSeconds))).catch(
           (err: unknown) => {
             if (!(err instanceof ApiError)) throw err;
+            const retryAfter = err.headers['Retry-After'];
             return {
               status: err.status,
               error: { code: err.code, message: err.message, details: err.details },
+              // Per event: the CRM re-sends exactly these entries after that many seconds.
+              ...(retryAfter !== undefined && { retryAfterSeconds: Number(retryAfter) }),
             };
           },
         ),
       ),
     );
-    if (granted < events.length) res.set('Retry-After', String(retryAfterSeconds));
+    const waits = results.map((x) => ('retryAfterSeconds' in x ? x.retryAfterSeconds : undefined));
+    const wait = Math.max(0, ...waits.filter((w): w is number => w !== undefined));
+    if (wait > 0) res.set('Retry-After', String(wait));
     res.status(200).json({ results });
   });
   return r;

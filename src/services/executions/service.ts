@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ApiError } from '../../shared/errors';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../shared/constants';
+import { accountPriority } from '../../shared/priority';
 import type { RuleRunInput } from '../../shared/run-types';
 import {
   DecodedRun,
@@ -260,6 +261,7 @@ export class ExecutionService {
             { key: SEARCH_ATTRIBUTES.EventId, value: input.event.id },
           ],
           memo,
+          priority: accountPriority(accountId),
           staticSummary: `${input.rule.name} · ${input.event.name} ${input.event.id} (retry ${n})`,
           staticDetails: `Retry ${n} of \`${workflowId}\` (${status}): rule **${input.rule.name}** for event \`${input.event.name}\` \`${input.event.id}\`.`,
         });

@@ -66,6 +66,17 @@ export function kindOf(workflowType: string | null | undefined): ExecutionKind {
 export const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 export const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
 
+/** A failure's message, from its encoded (encrypted) attributes when the worker put it there. */
+async function messageOf(f: ProtoFailure | null | undefined, decode: PayloadDecoder): Promise<string | null> {
+  if (!f) return null;
+  if (f.encodedAttributes) {
+    const attrs = (await decode(f.encodedAttributes).catch(() => undefined)) as
+      { message?: unknown } | undefined;
+    if (typeof attrs?.message === 'string') return attrs.message;
+  }
+  return f.message ?? null;
+}
+
 async function decodeFailure(
   f: ProtoFailure | null | undefined,
   decode: PayloadDecoder,
@@ -79,8 +90,9 @@ async function decodeFailure(
     app?.applicationFailureInfo?.type ??
     (f.timeoutFailureInfo ? 'Timeout' : f.canceledFailureInfo ? 'Cancelled' : null) ??
     null;
+  const own = await messageOf(f, decode);
   const message =
-    f.timeoutFailureInfo && app && app !== f ? `${f.message ?? 'timed out'}: ${app.message}` : f.message;
+    f.timeoutFailureInfo && app && app !== f ? `${own ?? 'timed out'}: ${await messageOf(app, decode)}` : own;
   return {
     message: message ?? '',
     type,
@@ -594,14 +606,15 @@ export async function decodeHistory(
       const failure = e.workflowExecutionFailedEventAttributes.failure;
       const details = await decode(failure?.applicationFailureInfo?.details?.payloads?.[0]);
       const type = failure?.applicationFailureInfo?.type ?? null;
-      run.error = { type, message: failure?.message ?? '' };
+      const message = await messageOf(failure, decode);
+      run.error = { type, message: message ?? '' };
       if (details && typeof details === 'object' && 'outcome' in details) run.result = details;
       timeline.push({
         type: 'outcome',
         at: atIso,
         status: 'failed',
         outcome: type === 'ActionsFailed' ? 'failed' : 'error',
-        message: failure?.message ?? null,
+        message,
       });
     } else if (e.workflowExecutionCanceledEventAttributes) {
       timeline.push({ type: 'outcome', at: atIso, status: 'cancelled', outcome: 'cancelled', message: null });
