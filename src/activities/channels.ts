@@ -8,10 +8,16 @@
  *   request can never succeed) or TransientDeliveryError (retried by the workflow's policy, after
  *   the provider's Retry-After when it sent one). Details carry `{channel, status, code, body,
  *   attempt}` for the execution log.
- * - Secrets (SMTP password, Twilio token, webhook secret) are scrubbed from every message and detail;
- *   errors from the HTTP and SMTP clients are never passed on as causes (they hold request configs).
+ * - Secrets (SMTP password, Twilio token, webhook secret) are scrubbed from every message and detail,
+ *   and phone numbers and email addresses in them are masked (providers echo them); errors from the
+ *   HTTP and SMTP clients are never passed on as causes (they hold request configs).
+ * - SMS and email check consent first (consentFor in services/suppressions.ts, one indexed read):
+ *   a suppressed recipient ends the delivery `via: 'suppressed'`, nothing sent, nothing retried.
+ * - An authentication failure (Twilio 401 / 20003, SMTP EAUTH) is transient on both paths: it is the
+ *   operator's configuration, not the message, that is wrong, and a fixed credential delivers what
+ *   waited (within the 24 h retry window) instead of failing every run in the meantime.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
@@ -23,9 +29,13 @@ import type { Transporter } from 'nodemailer';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { AccountEntity } from '../db/entities';
+import { consentFor, type Consent } from '../services/suppressions';
 import { FAILURE_TYPES } from '../shared/constants';
 import { newId } from '../shared/ids';
-import { urlHost } from '../shared/mask';
+import { maskText, urlHost } from '../shared/mask';
+import { signingSecrets, signWebhook, standardWebhookHeaders } from '../shared/signing';
+import { smsTooLong } from '../shared/sms';
+import { unsubscribeToken, unsubscribeUrl } from '../shared/unsubscribe';
 import { guardedLookup, isIpLiteral, normalizeHost, refuseAddress, type Resolver } from '../shared/net';
 import type { DeliveryContext, DeliveryResult, RenderedAction } from '../shared/run-types';
 import { emailSchema, phoneSchema } from '../shared/schemas';
@@ -78,11 +88,7 @@ export function retryAfterMs(header: unknown, now = Date.now()): number | undefi
   return Number.isFinite(ms) && ms > 0 ? Math.min(Math.ceil(ms), MAX_RETRY_AFTER_MS) : undefined;
 }
 
-/** `t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`; see docs/channels.md for the receiver's side. */
-export function signWebhook(secret: string, body: string, unixSeconds: number): string {
-  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
-  return `t=${unixSeconds},v1=${mac}`;
-}
+export { signWebhook } from '../shared/signing';
 
 /** Replaces every known secret, and the encodings it travels in, with [redacted]. */
 export function redactor(secrets: (string | undefined)[]): (text: string) => string {
@@ -182,9 +188,9 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
   ): ApplicationFailure {
     const details: FailureDetails = { channel, attempt: attemptNo() };
     for (const [k, v] of Object.entries(info)) if (v !== undefined) Object.assign(details, { [k]: v });
-    if (details.body !== undefined) details.body = configRedact(redact(details.body));
+    if (details.body !== undefined) details.body = maskText(configRedact(redact(details.body)));
     return ApplicationFailure.create({
-      message: configRedact(redact(message)),
+      message: maskText(configRedact(redact(message))),
       type: kind === 'permanent' ? FAILURE_TYPES.permanent : FAILURE_TYPES.transient,
       nonRetryable: kind === 'permanent',
       details: [details],
@@ -192,15 +198,28 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
     });
   }
 
-  async function accountSecret(accountId: string): Promise<string> {
+  async function accountSecrets(accountId: string): Promise<string[]> {
     // Read on every send (one indexed row): a rotated secret applies at once.
     const account = await db.getRepository(AccountEntity).findOne({
-      select: { id: true, webhookSecret: true },
+      select: { id: true, webhookSecret: true, previousWebhookSecret: true, previousSecretValidUntil: true },
       where: { id: accountId },
     });
     if (!account) throw failure('permanent', 'webhook', `account ${accountId} no longer exists`);
-    return account.webhookSecret;
+    return signingSecrets(account);
   }
+
+  /** The consent check: null when the message may go, else a suppressed result (nothing sent). */
+  async function consent(
+    ctx: DeliveryContext,
+    channel: 'sms' | 'email',
+    to: string,
+    userId: string | undefined,
+  ): Promise<Consent> {
+    const c = await consentFor(db, ctx.accountId, channel, to, userId);
+    if (!c) throw failure('permanent', channel, `account ${ctx.accountId} no longer exists`);
+    return c;
+  }
+  const suppressed = (reason: string): DeliveryResult => ({ providerId: null, via: 'suppressed', reason });
 
   const withAttempts = (r: DeliveryResult): DeliveryResult => ({ ...r, attempts: attemptNo() });
 
@@ -220,8 +239,8 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
       const refused = refuseAddress(url.hostname, normalizeHost(url.hostname), allow);
       if (refused) throw failure('permanent', 'webhook', `webhook target refused: ${refused}`);
     }
-    const secret = await accountSecret(ctx.accountId);
-    const redact = redactor([secret]);
+    const secrets = await accountSecrets(ctx.accountId);
+    const redact = redactor(secrets);
     const result = await deliverOnce(db, ctx, 'webhook', async () => {
       const body = JSON.stringify(message.payload ?? null);
       const timestamp = Math.floor(Date.now() / 1000);
@@ -238,7 +257,8 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
             'Content-Type': 'application/json',
             'User-Agent': USER_AGENT,
             'Idempotency-Key': ctx.idempotencyKey,
-            'X-Signature': signWebhook(secret, body, timestamp),
+            'X-Signature': signWebhook(secrets, body, timestamp),
+            ...standardWebhookHeaders(secrets, ctx.idempotencyKey, body, timestamp),
           },
           httpAgent,
           httpsAgent,
@@ -308,7 +328,11 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
     if (!phoneSchema.safeParse(message.to).success) {
       throw failure('permanent', 'sms', `recipient "${message.to}" is not an E.164 phone number`);
     }
+    const tooLong = smsTooLong(message.body);
+    if (tooLong) throw failure('permanent', 'sms', tooLong);
     const result = await deliverOnce(db, ctx, 'sms', async () => {
+      const c = await consent(ctx, 'sms', message.to, message.userId);
+      if (c.suppressed) return suppressed(c.suppressed);
       if (!twilio) {
         return deliverToOutbox(db, ctx, 'sms', newId('msg'), { recipient: message.to, body: message.body });
       }
@@ -318,7 +342,15 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
       try {
         res = await axios.post<string>(
           `${twilio.baseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(twilio.accountSid)}/Messages.json`,
-          new URLSearchParams({ To: message.to, From: twilio.from, Body: message.body }).toString(),
+          new URLSearchParams({
+            To: message.to,
+            // The account's own number, else the shared sender: a number, or the Messaging Service.
+            ...(c.smsFrom || twilio.from
+              ? { From: (c.smsFrom ?? twilio.from)! }
+              : { MessagingServiceSid: twilio.messagingServiceSid! }),
+            Body: message.body,
+            StatusCallback: `${config.PUBLIC_URL}/webhooks/twilio/status`,
+          }).toString(),
           {
             auth: { username: twilio.accountSid, password: twilio.authToken },
             headers: {
@@ -362,13 +394,14 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
         code,
         body: utf8Prefix(Buffer.from(String(res.data ?? '')), BODY_SNIPPET_BYTES),
       };
-      if (res.status === 429 || res.status >= 500) {
+      // 401 / 20003: our credentials, not this message (see the module comment).
+      if (res.status === 429 || res.status >= 500 || res.status === 401) {
         throw failure('transient', 'sms', text, {
           ...info,
           retryAfterMs: retryAfterMs(res.headers['retry-after']),
         });
       }
-      // Any other answer (21211 invalid To, 21610 unsubscribed, 401 bad credentials…) will not change.
+      // Any other answer (21211 invalid To, 21610 unsubscribed…) will not change.
       throw failure('permanent', 'sms', text, info);
     });
     return withAttempts(result);
@@ -379,6 +412,11 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
       throw failure('permanent', 'email', `recipient "${message.to}" is not a valid email address`);
     }
     const send = deliverOnce(db, ctx, 'email', async () => {
+      // Transactional mail (a receipt the recipient asked for) is not subject to the suppression list.
+      if (!message.transactional) {
+        const c = await consent(ctx, 'email', message.to, message.userId);
+        if (c.suppressed) return suppressed(c.suppressed);
+      }
       if (!mailer) {
         return deliverToOutbox(db, ctx, 'email', newId('msg'), {
           recipient: message.to,
@@ -396,6 +434,7 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
           html: message.html,
           // The same on every attempt: mail systems that see a duplicate can recognise it.
           messageId: messageIdFor(ctx.idempotencyKey, config.EMAIL_FROM),
+          headers: emailHeaders(ctx.accountId, message),
         });
         return { providerId: String(info.messageId ?? ''), via: 'provider' };
       } catch (err) {
@@ -416,6 +455,16 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** RFC 3834 on every automated email; RFC 8058 one-click unsubscribe unless transactional. */
+  function emailHeaders(accountId: string, message: Email): Record<string, string> {
+    const headers: Record<string, string> = { 'Auto-Submitted': 'auto-generated' };
+    if (message.transactional || !config.UNSUBSCRIBE_SECRET) return headers;
+    const token = unsubscribeToken(config.UNSUBSCRIBE_SECRET, accountId, message.to.toLowerCase());
+    headers['List-Unsubscribe'] = `<${unsubscribeUrl(config.PUBLIC_URL, token)}>`;
+    headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+    return headers;
   }
 
   function classifySmtp(err: unknown): ApplicationFailure {

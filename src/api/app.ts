@@ -14,11 +14,24 @@ import { outboxRoutes } from './routes/outbox';
 import { rulesRoutes } from './routes/rules';
 import { templatesRoutes } from './routes/templates';
 import { usersRoutes } from './routes/users';
+import { suppressionsRoutes } from './routes/suppressions';
+import { twilioRoutes } from './routes/twilio';
+import { unsubscribeRoutes } from './routes/unsubscribe';
+import { webhookSecretRoutes } from './routes/webhook-secret';
 import { buildOpenApi } from './openapi';
 import { docsRoutes } from './routes/docs';
 
 export const BODY_LIMIT = '1mb';
-const ACCOUNT_SCOPED = ['/rules', '/users', '/templates', '/events', '/executions', '/outbox'];
+const ACCOUNT_SCOPED = [
+  '/rules',
+  '/users',
+  '/templates',
+  '/events',
+  '/executions',
+  '/outbox',
+  '/suppressions',
+  '/account',
+];
 
 const errorHandler =
   (deps: ApiDeps): ErrorRequestHandler =>
@@ -69,6 +82,9 @@ export function createApp(deps: ApiDeps): Express {
     res.on('finish', () => end({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
+  // Signed by Twilio or by our unsubscribe token, not the API key; form bodies, parsed by the routes.
+  app.use(twilioRoutes(deps));
+  app.use(unsubscribeRoutes(deps));
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
   // Anything but JSON on a write is refused clearly rather than read as an empty body.
   app.use((req, _res, next) => {
@@ -108,6 +124,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(templatesRoutes(deps));
   app.use(executionsRoutes(deps));
   app.use(outboxRoutes(deps));
+  app.use(suppressionsRoutes(deps));
+  app.use(webhookSecretRoutes(deps));
 
   app.use((req) => {
     throw new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`);

@@ -12,6 +12,10 @@ import { outboxOpenApi } from './routes/outbox';
 import { rulesOpenApi } from './routes/rules';
 import { templatesOpenApi } from './routes/templates';
 import { usersOpenApi } from './routes/users';
+import { suppressionsOpenApi } from './routes/suppressions';
+import { twilioOpenApi } from './routes/twilio';
+import { unsubscribeOpenApi } from './routes/unsubscribe';
+import { webhookSecretOpenApi } from './routes/webhook-secret';
 
 /** Routes app.ts serves directly. */
 const appOpenApi: OpenApiPaths = {
@@ -64,6 +68,8 @@ const TAGS = [
   { name: 'events', description: 'Events in; each starts a durable Temporal workflow' },
   { name: 'executions', description: 'The execution log, read from Temporal history' },
   { name: 'outbox', description: 'Messages of channels that are not configured' },
+  { name: 'suppressions', description: 'Addresses that must not be messaged (opt-outs)' },
+  { name: 'webhooks', description: 'Signed callbacks from Twilio and unsubscribe links (no API key)' },
   { name: 'accounts', description: 'Tenants (operator token)' },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },
 ];
@@ -80,6 +86,10 @@ export function buildOpenApi(): Record<string, unknown> {
     eventsOpenApi,
     executionsOpenApi,
     outboxOpenApi,
+    suppressionsOpenApi,
+    twilioOpenApi,
+    unsubscribeOpenApi,
+    webhookSecretOpenApi,
   ]) {
     for (const [p, item] of Object.entries(part)) paths[p] = { ...paths[p], ...item };
   }

@@ -1,8 +1,9 @@
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
 import { Init1732200000000 } from '../../migrations/1732200000000-Init';
+import { Consent1764900000200 } from '../../migrations/1764900000200-Consent';
 
-export const MIGRATIONS = [Init1732200000000];
+export const MIGRATIONS = [Init1732200000000, Consent1764900000200];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({
