@@ -1,6 +1,6 @@
 /**
  * `npm run cli -- <command>`:
- *   account create --name NAME   prints {"id","name","apiKey","webhookSecret"}
+ *   account create --name NAME [--sms-from +1…]   prints {"id","name","apiKey","webhookSecret"}
  *   migrate                      applies pending migrations
  *   replay FILE.json | --workflow-id ID | --query "RuleId='…'"
  */
@@ -8,10 +8,11 @@ import { parseArgs } from 'node:util';
 import { databaseUrl, loadConfig } from '../config';
 import { createDataSource, openDatabase } from '../db/data-source';
 import { createAccount } from '../services/accounts';
+import { phoneSchema } from '../shared/schemas';
 import { replayCommand } from './replay';
 
 const USAGE = `usage: npm run cli -- <command>
-  account create --name NAME
+  account create --name NAME [--sms-from E164]   (--sms-from: the account's own Twilio number)
   migrate
   replay FILE.json | --workflow-id ID | --query "RuleId='...'"`;
 
@@ -34,11 +35,18 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'account' && sub === 'create') {
-    const { values } = parseArgs({ args: rest, options: { name: { type: 'string' } } });
+    const { values } = parseArgs({
+      args: rest,
+      options: { name: { type: 'string' }, 'sms-from': { type: 'string' } },
+    });
     if (!values.name?.trim()) throw new Error('account create needs --name NAME');
+    const smsFrom = values['sms-from'];
+    if (smsFrom !== undefined && !phoneSchema.safeParse(smsFrom).success) {
+      throw new Error('--sms-from must be an E.164 phone number such as +15551234567');
+    }
     const db = await openDatabase(databaseUrl(config));
     try {
-      console.log(JSON.stringify(await createAccount(db, values.name.trim())));
+      console.log(JSON.stringify(await createAccount(db, values.name.trim(), smsFrom)));
     } finally {
       await db.destroy();
     }
