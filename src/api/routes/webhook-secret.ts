@@ -46,7 +46,8 @@ export const webhookSecretOpenApi: OpenApiPaths = {
 export function webhookSecretRoutes({ db, config }: ApiDeps): Router {
   const r = Router();
   r.post('/account/webhook-secret/rotate', async (req, res) => {
-    const { overlapHours } = parseOrThrow(rotateBodySchema, req.body ?? {});
+    // No body means the defaults; a body must be the object (JSON null is not).
+    const { overlapHours } = parseOrThrow(rotateBodySchema, req.body === undefined ? {} : req.body);
     const hours = overlapHours ?? config.WEBHOOK_SECRET_OVERLAP_HOURS;
     const secret = newWebhookSecret();
     const rows: { until: Date }[] = await db
