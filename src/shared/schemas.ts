@@ -553,9 +553,20 @@ export const conditionResultSchema = z
   })
   .meta({ id: 'ConditionResult' });
 
+const recipientUserId = z
+  .string()
+  .optional()
+  .meta({ description: 'The event user, when this is their own phone or email: their preferences apply.' });
+
 export const renderedActionSchema = z
   .union([
-    z.object({ index: z.number(), type: z.literal('sms'), to: z.string(), body: z.string() }),
+    z.object({
+      index: z.number(),
+      type: z.literal('sms'),
+      to: z.string(),
+      body: z.string(),
+      userId: recipientUserId,
+    }),
     z.object({
       index: z.number(),
       type: z.literal('email'),
@@ -563,6 +574,8 @@ export const renderedActionSchema = z
       subject: z.string(),
       text: z.string().optional(),
       html: z.string().optional(),
+      userId: recipientUserId,
+      transactional: z.boolean().optional(),
     }),
     z.object({
       index: z.number(),
