@@ -13,6 +13,8 @@
  *   skipped-run.json  a rule run whose rule was disabled during its 2 s delay
  *   failed-run.json   a rule run whose webhook answered 503 (retried) and then 400 (permanent)
  *   scheduled-tick.json  a scheduled rule's tick over three users (two match), triggered with run-now
+ *   suppressed-run.json  a rule run whose SMS went to a suppressed number (action `suppressed`) and
+ *                        whose webhook was delivered
  *
  * With PAYLOAD_ENCRYPTION_KEYS set the worker and the API encrypt (src/codec.ts) and the exports need
  * those keys to replay; the checked-in files are recorded without, so CI also proves that histories
@@ -39,6 +41,7 @@ import { createLogger } from '../src/logger';
 import { createAccount } from '../src/services/accounts';
 import { RuleService } from '../src/services/rules';
 import { RuleSchedules } from '../src/services/schedules';
+import { writeSuppressions } from '../src/services/suppressions';
 import { UserService } from '../src/services/users';
 import { newId } from '../src/shared/ids';
 import type { RuleBody } from '../src/shared/schemas';
@@ -155,7 +158,26 @@ async function main(): Promise<void> {
         if (res.status !== 202) throw new Error(`POST /events answered ${res.status}: ${await res.text()}`);
         return ((await res.json()) as { workflowId: string }).workflowId;
       };
+      const suppressed = await rules.create(account.id, {
+        ...webhookRule('Opted-out client', 'job.reviewed', `${receiver.url}/ok`, 0),
+        actions: [
+          { type: 'sms', params: { recipient: '+15550100999', message: 'Job {{job.number}} reviewed' } },
+          { type: 'webhook', params: { url: `${receiver.url}/ok`, method: 'POST', payload: {} } },
+        ],
+      });
+      await writeSuppressions(db, [
+        {
+          op: 'add',
+          accountId: account.id,
+          channel: 'sms',
+          address: '+15550100999',
+          reason: 'texted STOP',
+          source: 'sms_keyword',
+        },
+      ]);
+
       const eventWorkflowId = await post('job.completed', 'evt-sent');
+      await post('job.reviewed', 'evt-suppressed');
       const skippedEvent = await post('job.closed', 'evt-skipped');
       await post('job.invoiced', 'evt-failed');
       // Disable the rule while its run sleeps (once the event run has started it): the run re-reads
@@ -206,6 +228,7 @@ async function main(): Promise<void> {
         'sent-run.json': `run-${sent.id}-evt-sent`,
         'skipped-run.json': `run-${skipped.id}-evt-skipped`,
         'failed-run.json': `run-${failed.id}-evt-failed`,
+        'suppressed-run.json': `run-${suppressed.id}-evt-suppressed`,
       };
       for (const workflowId of Object.values(runs)) {
         log(`waiting for ${workflowId}`);

@@ -29,6 +29,7 @@ const schema = z.object({
   TWILIO_ACCOUNT_SID: optionalString,
   TWILIO_AUTH_TOKEN: optionalString,
   TWILIO_FROM: optionalString,
+  TWILIO_MESSAGING_SERVICE_SID: optionalString,
   TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
   WEBHOOK_ALLOWED_HOSTS: z
     .string()
@@ -68,11 +69,29 @@ const schema = z.object({
     ),
   // Event starts one account may have in flight at once at the API (0 = no bound); see docs/performance.md.
   EVENTS_MAX_IN_FLIGHT_PER_ACCOUNT: z.coerce.number().int().min(0).default(32),
+  /** Where the outside world reaches the API: unsubscribe links and the Twilio signature base. */
+  PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** Signs unsubscribe tokens (`npm start` generates one into the data dir). */
+  UNSUBSCRIBE_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** How long a rotated-out webhook secret still signs (every webhook carries both signatures). */
+  WEBHOOK_SECRET_OVERLAP_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
 });
 
-export type Config = z.infer<typeof schema> & {
-  /** The Twilio channel is live only when all three of its variables are set. */
-  twilio?: { accountSid: string; authToken: string; from: string; baseUrl: string };
+export type Config = Omit<z.infer<typeof schema>, 'PUBLIC_URL'> & {
+  /** Without a trailing slash; defaults to http://127.0.0.1:$PORT. */
+  PUBLIC_URL: string;
+  /** The Twilio channel is live only when the SID, the token and a sender (From or a Messaging Service) are set. */
+  twilio?: {
+    accountSid: string;
+    authToken: string;
+    from?: string;
+    messagingServiceSid?: string;
+    baseUrl: string;
+  };
 };
 
 export class ConfigError extends Error {}
@@ -85,19 +104,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const c = parsed.data;
-  const twilioVars = [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM];
+  const sender = c.TWILIO_FROM ?? c.TWILIO_MESSAGING_SERVICE_SID;
+  const twilioVars = [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, sender];
   if (twilioVars.some(Boolean) && !twilioVars.every(Boolean)) {
     throw new ConfigError(
-      'invalid configuration: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM must be set together',
+      'invalid configuration: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM (or TWILIO_MESSAGING_SERVICE_SID) must be set together',
     );
   }
   return {
     ...c,
+    PUBLIC_URL: (c.PUBLIC_URL ?? `http://127.0.0.1:${c.PORT}`).replace(/\/+$/, ''),
     twilio: c.TWILIO_ACCOUNT_SID
       ? {
           accountSid: c.TWILIO_ACCOUNT_SID,
           authToken: c.TWILIO_AUTH_TOKEN!,
-          from: c.TWILIO_FROM!,
+          ...(c.TWILIO_FROM && { from: c.TWILIO_FROM }),
+          ...(c.TWILIO_MESSAGING_SERVICE_SID && { messagingServiceSid: c.TWILIO_MESSAGING_SERVICE_SID }),
           baseUrl: c.TWILIO_API_BASE_URL,
         }
       : undefined,

@@ -18,4 +18,16 @@ export const metrics = {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   }),
+  deliveryReceipts: new client.Counter({
+    name: 'delivery_receipts_total',
+    help: 'SMS delivery receipts (Twilio StatusCallback) by status; recorded=false: unknown message, repeated or out of order',
+    labelNames: ['status', 'recorded'],
+    registers: [registry],
+  }),
+  smsKeywords: new client.Counter({
+    name: 'sms_keywords_total',
+    help: 'Inbound SMS by keyword (stop, start, help, other)',
+    labelNames: ['keyword'],
+    registers: [registry],
+  }),
 };

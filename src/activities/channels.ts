@@ -8,10 +8,16 @@
  *   request can never succeed) or TransientDeliveryError (retried by the workflow's policy, after
  *   the provider's Retry-After when it sent one). Details carry `{channel, status, code, body,
  *   attempt}` for the execution log.
- * - Secrets (SMTP password, Twilio token, webhook secret) are scrubbed from every message and detail;
- *   errors from the HTTP and SMTP clients are never passed on as causes (they hold request configs).
+ * - Secrets (SMTP password, Twilio token, webhook secret) are scrubbed from every message and detail,
+ *   and phone numbers and email addresses in them are masked (providers echo them); errors from the
+ *   HTTP and SMTP clients are never passed on as causes (they hold request configs).
+ * - SMS and email check consent first (consentFor in services/suppressions.ts, one indexed read):
+ *   a suppressed recipient ends the delivery `via: 'suppressed'`, nothing sent, nothing retried.
+ * - An authentication failure (Twilio 401 / 20003, SMTP EAUTH) is transient on both paths: it is the
+ *   operator's configuration, not the message, that is wrong, and a fixed credential delivers what
+ *   waited (within the 24 h retry window) instead of failing every run in the meantime.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
@@ -23,13 +29,18 @@ import type { Transporter } from 'nodemailer';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { AccountEntity } from '../db/entities';
+import { consentFor, type Consent } from '../services/suppressions';
 import { FAILURE_TYPES } from '../shared/constants';
 import { newId } from '../shared/ids';
-import { urlHost } from '../shared/mask';
+import { maskText, urlHost } from '../shared/mask';
+import { signingSecrets, signWebhook, standardWebhookHeaders } from '../shared/signing';
+import { smsTooLong } from '../shared/sms';
+import { unsubscribeToken, unsubscribeUrl } from '../shared/unsubscribe';
 import { guardedLookup, isIpLiteral, normalizeHost, refuseAddress, type Resolver } from '../shared/net';
 import type { DeliveryContext, DeliveryResult, RenderedAction } from '../shared/run-types';
 import { emailSchema, phoneSchema } from '../shared/schemas';
 import { deliverOnce, deliverToOutbox, type Channel } from './ledger';
+import { errorCode, readSnippet, redactor, retryAfterMs, smtpSecrets, utf8Prefix } from './provider-io';
 
 export const USER_AGENT = 'CRM-Automation-Engine/0.1 (+webhooks)';
 /** Whole-request deadlines (connect, send, response headers and the first KB of the body). */
@@ -37,8 +48,7 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
 export const TWILIO_TIMEOUT_MS = 15_000;
 /** Below the delivery activities' 1 minute startToCloseTimeout, so an attempt ends with a clear error. */
 export const EMAIL_TIMEOUT_MS = 45_000;
-/** Retry-After is honoured up to the retry policy's maximum interval. */
-export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+export { MAX_RETRY_AFTER_MS } from './provider-io';
 /** How much of an error response is kept for the execution log. */
 export const BODY_SNIPPET_BYTES = 1024;
 
@@ -70,92 +80,10 @@ export interface FailureDetails {
 
 type Info = Omit<FailureDetails, 'channel' | 'attempt'>;
 
-/** Retry-After as seconds or an HTTP date, capped at MAX_RETRY_AFTER_MS. */
-export function retryAfterMs(header: unknown, now = Date.now()): number | undefined {
-  if (typeof header !== 'string' || header.trim() === '') return undefined;
-  const value = header.trim();
-  const ms = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
-  return Number.isFinite(ms) && ms > 0 ? Math.min(Math.ceil(ms), MAX_RETRY_AFTER_MS) : undefined;
-}
-
-/** `t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`; see docs/channels.md for the receiver's side. */
-export function signWebhook(secret: string, body: string, unixSeconds: number): string {
-  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
-  return `t=${unixSeconds},v1=${mac}`;
-}
-
-/** Replaces every known secret, and the encodings it travels in, with [redacted]. */
-export function redactor(secrets: (string | undefined)[]): (text: string) => string {
-  const forms = new Set<string>();
-  for (const s of secrets) {
-    if (!s || s.length < 4) continue;
-    forms.add(s);
-    forms.add(encodeURIComponent(s));
-    forms.add(Buffer.from(s).toString('base64'));
-  }
-  const list = [...forms].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text;
-    for (const f of list) out = out.split(f).join('[redacted]');
-    return out;
-  };
-}
-
-function smtpSecrets(smtpUrl: string | undefined): string[] {
-  if (!smtpUrl) return [];
-  try {
-    const u = new URL(smtpUrl);
-    const pass = decodeURIComponent(u.password);
-    const user = decodeURIComponent(u.username);
-    // AUTH PLAIN and LOGIN carry the password base64-encoded, with or without the user name.
-    return [pass, u.password, `\0${user}\0${pass}`];
-  } catch {
-    return [];
-  }
-}
+export { signWebhook } from '../shared/signing';
+export { retryAfterMs } from './provider-io';
 
 const attemptNo = () => Context.current().info.attempt;
-
-/** At most `limit` bytes of UTF-8, never cutting a character in half. */
-export function utf8Prefix(buf: Buffer, limit: number): string {
-  if (buf.length <= limit) return buf.toString('utf8');
-  let end = limit;
-  // Step back over continuation bytes to the lead byte of the last character, and drop it if cut.
-  let lead = end - 1;
-  while (lead > 0 && (buf[lead] & 0xc0) === 0x80) lead--;
-  const b = buf[lead];
-  const size = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
-  if (lead + size > end) end = lead;
-  return buf.subarray(0, end).toString('utf8');
-}
-
-/** The first `limit` bytes of a response stream, then the stream is closed. */
-async function readSnippet(stream: Readable, limit: number, signal: AbortSignal): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const abort = () => stream.destroy();
-  signal.addEventListener('abort', abort, { once: true });
-  try {
-    for await (const chunk of stream) {
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-      chunks.push(buf);
-      size += buf.length;
-      if (size >= limit) break;
-    }
-  } catch {
-    /* a body cut short: keep what arrived */
-  } finally {
-    signal.removeEventListener('abort', abort);
-    stream.destroy();
-  }
-  return utf8Prefix(Buffer.concat(chunks), limit);
-}
-
-const errorCode = (err: unknown): string | undefined => {
-  const e = err as { code?: unknown; cause?: { code?: unknown } };
-  const code = e?.code ?? e?.cause?.code;
-  return typeof code === 'string' ? code : undefined;
-};
 
 export function createChannelActivities({ db, config, mailer, timeouts = {}, resolve }: ChannelDeps) {
   const allow = config.WEBHOOK_ALLOWED_HOSTS;
@@ -182,9 +110,9 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
   ): ApplicationFailure {
     const details: FailureDetails = { channel, attempt: attemptNo() };
     for (const [k, v] of Object.entries(info)) if (v !== undefined) Object.assign(details, { [k]: v });
-    if (details.body !== undefined) details.body = configRedact(redact(details.body));
+    if (details.body !== undefined) details.body = maskText(configRedact(redact(details.body)));
     return ApplicationFailure.create({
-      message: configRedact(redact(message)),
+      message: maskText(configRedact(redact(message))),
       type: kind === 'permanent' ? FAILURE_TYPES.permanent : FAILURE_TYPES.transient,
       nonRetryable: kind === 'permanent',
       details: [details],
@@ -192,15 +120,28 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
     });
   }
 
-  async function accountSecret(accountId: string): Promise<string> {
+  async function accountSecrets(accountId: string): Promise<string[]> {
     // Read on every send (one indexed row): a rotated secret applies at once.
     const account = await db.getRepository(AccountEntity).findOne({
-      select: { id: true, webhookSecret: true },
+      select: { id: true, webhookSecret: true, previousWebhookSecret: true, previousSecretValidUntil: true },
       where: { id: accountId },
     });
     if (!account) throw failure('permanent', 'webhook', `account ${accountId} no longer exists`);
-    return account.webhookSecret;
+    return signingSecrets(account);
   }
+
+  /** The consent check: null when the message may go, else a suppressed result (nothing sent). */
+  async function consent(
+    ctx: DeliveryContext,
+    channel: 'sms' | 'email',
+    to: string,
+    userId: string | undefined,
+  ): Promise<Consent> {
+    const c = await consentFor(db, ctx.accountId, channel, to, userId);
+    if (!c) throw failure('permanent', channel, `account ${ctx.accountId} no longer exists`);
+    return c;
+  }
+  const suppressed = (reason: string): DeliveryResult => ({ providerId: null, via: 'suppressed', reason });
 
   const withAttempts = (r: DeliveryResult): DeliveryResult => ({ ...r, attempts: attemptNo() });
 
@@ -220,8 +161,8 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
       const refused = refuseAddress(url.hostname, normalizeHost(url.hostname), allow);
       if (refused) throw failure('permanent', 'webhook', `webhook target refused: ${refused}`);
     }
-    const secret = await accountSecret(ctx.accountId);
-    const redact = redactor([secret]);
+    const secrets = await accountSecrets(ctx.accountId);
+    const redact = redactor(secrets);
     const result = await deliverOnce(db, ctx, 'webhook', async () => {
       const body = JSON.stringify(message.payload ?? null);
       const timestamp = Math.floor(Date.now() / 1000);
@@ -238,7 +179,8 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
             'Content-Type': 'application/json',
             'User-Agent': USER_AGENT,
             'Idempotency-Key': ctx.idempotencyKey,
-            'X-Signature': signWebhook(secret, body, timestamp),
+            'X-Signature': signWebhook(secrets, body, timestamp),
+            ...standardWebhookHeaders(secrets, ctx.idempotencyKey, body, timestamp),
           },
           httpAgent,
           httpsAgent,
@@ -308,7 +250,11 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
     if (!phoneSchema.safeParse(message.to).success) {
       throw failure('permanent', 'sms', `recipient "${message.to}" is not an E.164 phone number`);
     }
+    const tooLong = smsTooLong(message.body);
+    if (tooLong) throw failure('permanent', 'sms', tooLong);
     const result = await deliverOnce(db, ctx, 'sms', async () => {
+      const c = await consent(ctx, 'sms', message.to, message.userId);
+      if (c.suppressed) return suppressed(c.suppressed);
       if (!twilio) {
         return deliverToOutbox(db, ctx, 'sms', newId('msg'), { recipient: message.to, body: message.body });
       }
@@ -318,7 +264,15 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
       try {
         res = await axios.post<string>(
           `${twilio.baseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(twilio.accountSid)}/Messages.json`,
-          new URLSearchParams({ To: message.to, From: twilio.from, Body: message.body }).toString(),
+          new URLSearchParams({
+            To: message.to,
+            // The account's own number, else the shared sender: a number, or the Messaging Service.
+            ...(c.smsFrom || twilio.from
+              ? { From: (c.smsFrom ?? twilio.from)! }
+              : { MessagingServiceSid: twilio.messagingServiceSid! }),
+            Body: message.body,
+            StatusCallback: `${config.PUBLIC_URL}/webhooks/twilio/status`,
+          }).toString(),
           {
             auth: { username: twilio.accountSid, password: twilio.authToken },
             headers: {
@@ -362,13 +316,14 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
         code,
         body: utf8Prefix(Buffer.from(String(res.data ?? '')), BODY_SNIPPET_BYTES),
       };
-      if (res.status === 429 || res.status >= 500) {
+      // 401 / 20003: our credentials, not this message (see the module comment).
+      if (res.status === 429 || res.status >= 500 || res.status === 401) {
         throw failure('transient', 'sms', text, {
           ...info,
           retryAfterMs: retryAfterMs(res.headers['retry-after']),
         });
       }
-      // Any other answer (21211 invalid To, 21610 unsubscribed, 401 bad credentials…) will not change.
+      // Any other answer (21211 invalid To, 21610 unsubscribed…) will not change.
       throw failure('permanent', 'sms', text, info);
     });
     return withAttempts(result);
@@ -379,6 +334,11 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
       throw failure('permanent', 'email', `recipient "${message.to}" is not a valid email address`);
     }
     const send = deliverOnce(db, ctx, 'email', async () => {
+      // Transactional mail (a receipt the recipient asked for) is not subject to the suppression list.
+      if (!message.transactional) {
+        const c = await consent(ctx, 'email', message.to, message.userId);
+        if (c.suppressed) return suppressed(c.suppressed);
+      }
       if (!mailer) {
         return deliverToOutbox(db, ctx, 'email', newId('msg'), {
           recipient: message.to,
@@ -396,6 +356,7 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
           html: message.html,
           // The same on every attempt: mail systems that see a duplicate can recognise it.
           messageId: messageIdFor(ctx.idempotencyKey, config.EMAIL_FROM),
+          headers: emailHeaders(ctx.accountId, message),
         });
         return { providerId: String(info.messageId ?? ''), via: 'provider' };
       } catch (err) {
@@ -416,6 +377,16 @@ export function createChannelActivities({ db, config, mailer, timeouts = {}, res
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** RFC 3834 on every automated email; RFC 8058 one-click unsubscribe unless transactional. */
+  function emailHeaders(accountId: string, message: Email): Record<string, string> {
+    const headers: Record<string, string> = { 'Auto-Submitted': 'auto-generated' };
+    if (message.transactional || !config.UNSUBSCRIBE_SECRET) return headers;
+    const token = unsubscribeToken(config.UNSUBSCRIBE_SECRET, accountId, message.to.toLowerCase());
+    headers['List-Unsubscribe'] = `<${unsubscribeUrl(config.PUBLIC_URL, token)}>`;
+    headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+    return headers;
   }
 
   function classifySmtp(err: unknown): ApplicationFailure {

@@ -15,6 +15,10 @@ import { outboxRoutes } from './routes/outbox';
 import { rulesRoutes } from './routes/rules';
 import { templatesRoutes } from './routes/templates';
 import { usersRoutes } from './routes/users';
+import { suppressionsRoutes } from './routes/suppressions';
+import { twilioRoutes } from './routes/twilio';
+import { unsubscribeRoutes } from './routes/unsubscribe';
+import { webhookSecretRoutes } from './routes/webhook-secret';
 import { buildOpenApi } from './openapi';
 import { docsRoutes } from './routes/docs';
 import { keysRoutes } from './routes/keys';
@@ -30,6 +34,8 @@ const ACCOUNT_SCOPED = [
   '/outbox',
   '/keys',
   '/audit',
+  '/suppressions',
+  '/account',
 ];
 
 const errorHandler =
@@ -83,6 +89,9 @@ export function createApp(deps: ApiDeps): Express {
     res.on('finish', () => end({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
+  // Signed by Twilio or by our unsubscribe token, not the API key; form bodies, parsed by the routes.
+  app.use(twilioRoutes(deps));
+  app.use(unsubscribeRoutes(deps));
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
   // Anything but JSON on a write is refused clearly rather than read as an empty body.
   app.use((req, _res, next) => {
@@ -125,6 +134,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(outboxRoutes(deps));
   app.use(keysRoutes(deps));
   app.use(auditRoutes(deps));
+  app.use(suppressionsRoutes(deps));
+  app.use(webhookSecretRoutes(deps));
 
   app.use((req) => {
     throw new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`);

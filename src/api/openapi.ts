@@ -17,6 +17,10 @@ import { usersOpenApi } from './routes/users';
 import { keysOpenApi } from './routes/keys';
 import { auditOpenApi } from './routes/audit';
 import { requiredRole } from '../services/keys';
+import { suppressionsOpenApi } from './routes/suppressions';
+import { twilioOpenApi } from './routes/twilio';
+import { unsubscribeOpenApi } from './routes/unsubscribe';
+import { webhookSecretOpenApi } from './routes/webhook-secret';
 
 /** Routes app.ts serves directly. */
 const appOpenApi: OpenApiPaths = {
@@ -71,6 +75,8 @@ const TAGS = [
   { name: 'outbox', description: 'Messages of channels that are not configured' },
   { name: 'keys', description: 'API keys and their roles: `ingest`, `read`, `full`' },
   { name: 'audit', description: 'Who changed what, when; rule versions' },
+  { name: 'suppressions', description: 'Addresses that must not be messaged (opt-outs)' },
+  { name: 'webhooks', description: 'Signed callbacks from Twilio and unsubscribe links (no API key)' },
   { name: 'accounts', description: 'Tenants (operator token)' },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },
 ];
@@ -111,6 +117,10 @@ export function buildOpenApi(): Record<string, unknown> {
     outboxOpenApi,
     keysOpenApi,
     auditOpenApi,
+    suppressionsOpenApi,
+    twilioOpenApi,
+    unsubscribeOpenApi,
+    webhookSecretOpenApi,
   ]) {
     for (const [p, item] of Object.entries(part)) paths[p] = { ...paths[p], ...item };
   }

@@ -1,6 +1,6 @@
 /**
  * `npm run cli -- <command>`:
- *   account create --name NAME   prints {"id","name","apiKey","webhookSecret"}
+ *   account create --name NAME [--sms-from +1…]   prints {"id","name","apiKey","webhookSecret"}
  *   key create --account ID --name N --role ingest|read|full   prints {"id","name","role","key","createdAt"}
  *   key list --account ID        prints the account's keys (no secrets)
  *   key revoke --account ID KEY_ID
@@ -12,10 +12,11 @@ import { databaseUrl, loadConfig, withDataDirKeys } from '../config';
 import { createDataSource, openDatabase } from '../db/data-source';
 import { createAccount } from '../services/accounts';
 import { keyCommand } from './keys';
+import { phoneSchema } from '../shared/schemas';
 import { replayCommand } from './replay';
 
 const USAGE = `usage: npm run cli -- <command>
-  account create --name NAME
+  account create --name NAME [--sms-from E164]   (--sms-from: the account's own Twilio number)
   key create --account ID --name NAME --role ingest|read|full
   key list --account ID
   key revoke --account ID KEY_ID
@@ -41,11 +42,18 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'account' && sub === 'create') {
-    const { values } = parseArgs({ args: rest, options: { name: { type: 'string' } } });
+    const { values } = parseArgs({
+      args: rest,
+      options: { name: { type: 'string' }, 'sms-from': { type: 'string' } },
+    });
     if (!values.name?.trim()) throw new Error('account create needs --name NAME');
+    const smsFrom = values['sms-from'];
+    if (smsFrom !== undefined && !phoneSchema.safeParse(smsFrom).success) {
+      throw new Error('--sms-from must be an E.164 phone number such as +15551234567');
+    }
     const db = await openDatabase(databaseUrl(config));
     try {
-      console.log(JSON.stringify(await createAccount(db, values.name.trim())));
+      console.log(JSON.stringify(await createAccount(db, values.name.trim(), smsFrom)));
     } finally {
       await db.destroy();
     }

@@ -4,6 +4,11 @@ export interface Account {
   id: string;
   name: string;
   webhookSecret: string;
+  /** The secret a rotation replaced; it keeps signing (beside the new one) until previousSecretValidUntil. */
+  previousWebhookSecret: string | null;
+  previousSecretValidUntil: Date | null;
+  /** The account's own SMS sender (E.164), set by the operator; null: the shared TWILIO_FROM / service. */
+  smsFrom: string | null;
   createdAt: Date;
 }
 
@@ -46,8 +51,15 @@ export interface User {
   phone: string | null;
   timezone: string | null;
   attributes: Record<string, unknown>;
+  /** Per-channel consent: `{"sms": false}` suppresses SMS to this user's own phone. */
+  preferences: UserPreferences;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface UserPreferences {
+  sms?: boolean;
+  email?: boolean;
 }
 
 export interface RuleRow {
@@ -89,6 +101,23 @@ export interface Delivery {
   channel: string;
   providerId: string | null;
   deliveredAt: Date;
+  /** The provider's latest receipt (Twilio's MessageStatus), null until one arrives. */
+  status: string | null;
+  statusRank: number | null;
+  statusAt: Date | null;
+  errorCode: string | null;
+}
+
+export interface Suppression {
+  seq: string;
+  id: string;
+  accountId: string;
+  channel: 'sms' | 'email';
+  address: string;
+  reason: string | null;
+  /** api, sms_keyword or unsubscribe. */
+  source: string;
+  createdAt: Date;
 }
 
 export interface OutboxMessage {
@@ -120,6 +149,9 @@ export const AccountEntity = new EntitySchema<Account>({
     id: { type: 'text', primary: true },
     name: { type: 'text' },
     webhookSecret: { type: 'text', name: 'webhook_secret' },
+    previousWebhookSecret: { type: 'text', name: 'previous_webhook_secret', nullable: true },
+    previousSecretValidUntil: { type: 'timestamptz', name: 'previous_secret_valid_until', nullable: true },
+    smsFrom: { type: 'text', name: 'sms_from', nullable: true, unique: true },
     createdAt: timestamps.createdAt,
   },
 });
@@ -170,6 +202,7 @@ export const UserEntity = new EntitySchema<User>({
     phone: { type: 'text', nullable: true },
     timezone: { type: 'text', nullable: true },
     attributes: { type: 'jsonb', default: () => "'{}'" },
+    preferences: { type: 'jsonb', default: () => "'{}'" },
     ...timestamps,
   },
 });
@@ -220,6 +253,25 @@ export const DeliveryEntity = new EntitySchema<Delivery>({
     channel: { type: 'text' },
     providerId: { type: 'text', name: 'provider_id', nullable: true },
     deliveredAt: { type: 'timestamptz', name: 'delivered_at', createDate: true },
+    status: { type: 'text', nullable: true },
+    statusRank: { type: 'smallint', name: 'status_rank', nullable: true },
+    statusAt: { type: 'timestamptz', name: 'status_at', nullable: true },
+    errorCode: { type: 'text', name: 'error_code', nullable: true },
+  },
+});
+
+export const SuppressionEntity = new EntitySchema<Suppression>({
+  name: 'Suppression',
+  tableName: 'suppressions',
+  columns: {
+    ...seq,
+    id: { type: 'text', primary: true },
+    accountId: { type: 'text', name: 'account_id' },
+    channel: { type: 'text' },
+    address: { type: 'text' },
+    reason: { type: 'text', nullable: true },
+    source: { type: 'text' },
+    createdAt: timestamps.createdAt,
   },
 });
 
@@ -252,4 +304,5 @@ export const ENTITIES = [
   EmailTemplateEntity,
   DeliveryEntity,
   OutboxEntity,
+  SuppressionEntity,
 ];

@@ -95,7 +95,11 @@ async function main() {
     const adminToken =
       config.ADMIN_TOKEN ??
       persistent(path.join(dataDir, 'admin-token'), () => randomBytes(24).toString('base64url'));
-    config = { ...config, ADMIN_TOKEN: adminToken };
+    // Signs unsubscribe links: kept in the data dir so links in emails already sent keep working.
+    const unsubscribeSecret =
+      config.UNSUBSCRIBE_SECRET ??
+      persistent(path.join(dataDir, 'unsubscribe-secret'), () => randomBytes(32).toString('base64url'));
+    config = { ...config, ADMIN_TOKEN: adminToken, UNSUBSCRIBE_SECRET: unsubscribeSecret };
 
     const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'crm');
     const db = await openDatabase(databaseUrl(config));

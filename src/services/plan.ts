@@ -81,6 +81,18 @@ function resolveRecipient(r: Recipient, facts: Record<string, unknown>): string 
 
 class RenderError extends Error {}
 
+/** The event user's id when `to` is that user's own phone or email: their preferences then apply. */
+function ownAddressOf(
+  facts: Record<string, unknown>,
+  field: 'phone' | 'email',
+  to: string,
+): string | undefined {
+  const user = facts.user as { id?: string; phone?: string | null; email?: string | null } | null;
+  const own = user?.[field];
+  if (!user?.id || !own) return undefined;
+  return (field === 'email' ? own.toLowerCase() === to.toLowerCase() : own === to) ? user.id : undefined;
+}
+
 function checkRecipient(value: string, kind: 'phone' | 'email'): string {
   if (!value) throw new RenderError(`recipient is empty for this event`);
   const ok = (kind === 'phone' ? phoneSchema : emailSchema).safeParse(value).success;
@@ -99,13 +111,17 @@ async function renderAction(
   facts: Record<string, unknown>,
 ): Promise<RenderedAction> {
   switch (action.type) {
-    case 'sms':
+    case 'sms': {
+      const to = checkRecipient(resolveRecipient(action.params.recipient, facts), 'phone');
+      const userId = ownAddressOf(facts, 'phone', to);
       return {
         index,
         type: 'sms',
-        to: checkRecipient(resolveRecipient(action.params.recipient, facts), 'phone'),
+        to,
         body: renderTemplate(action.params.message, facts),
+        ...(userId && { userId }),
       };
+    }
     case 'email': {
       const p = action.params;
       const stored = p.templateId
@@ -115,10 +131,14 @@ async function renderAction(
       const subject = p.subject ?? stored!.subject;
       const text = p.text ?? (p.html ? undefined : stored?.text) ?? undefined;
       const html = p.html ?? (p.text ? undefined : stored?.html) ?? undefined;
+      const to = checkRecipient(resolveRecipient(p.recipient, facts), 'email');
+      const userId = ownAddressOf(facts, 'email', to);
       return {
         index,
         type: 'email',
-        to: checkRecipient(resolveRecipient(p.recipient, facts), 'email'),
+        to,
+        ...(userId && { userId }),
+        ...(p.transactional && { transactional: true }),
         subject: renderTemplate(subject, facts),
         ...(text !== undefined && { text: renderTemplate(text, facts) }),
         ...(html !== undefined && { html: renderTemplate(html, facts, { html: true }) }),

@@ -15,6 +15,7 @@ export interface UserDto {
   phone: string | null;
   timezone: string | null;
   attributes: Record<string, unknown>;
+  preferences: User['preferences'];
   createdAt: string;
   updatedAt: string;
 }
@@ -28,12 +29,14 @@ export function toUserDto(u: User): UserDto {
     phone: u.phone,
     timezone: u.timezone,
     attributes: u.attributes,
+    preferences: u.preferences ?? {},
     createdAt: u.createdAt.toISOString(),
     updatedAt: u.updatedAt.toISOString(),
   };
 }
 
-const EDITABLE = ['externalId', 'name', 'email', 'phone', 'timezone', 'attributes'] as const;
+const EDITABLE = ['externalId', 'name', 'email', 'phone', 'timezone', 'attributes', 'preferences'] as const;
+const OBJECTS: readonly string[] = ['attributes', 'preferences'];
 type Editable = Pick<User, (typeof EDITABLE)[number]>;
 
 /** A full body: every field not sent is cleared. */
@@ -45,14 +48,15 @@ function fromBody(body: UserBody): Editable {
     phone: body.phone ?? null,
     timezone: body.timezone ?? null,
     attributes: body.attributes ?? {},
+    preferences: body.preferences ?? {},
   };
 }
 
-/** A patch: only the fields sent; null clears one (attributes become {}). */
+/** A patch: only the fields sent; null clears one (attributes and preferences become {}). */
 function fromPatch(patch: UserPatch): Partial<Editable> {
   const out: Partial<Record<(typeof EDITABLE)[number], unknown>> = {};
   for (const key of EDITABLE) {
-    if (patch[key] !== undefined) out[key] = key === 'attributes' ? (patch[key] ?? {}) : patch[key];
+    if (patch[key] !== undefined) out[key] = OBJECTS.includes(key) ? (patch[key] ?? {}) : patch[key];
   }
   return out as Partial<Editable>;
 }

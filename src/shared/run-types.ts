@@ -43,9 +43,23 @@ export interface RuleRunInput {
   retryOf?: string;
 }
 
+/**
+ * `userId`: set when the recipient is the event user's own phone or email, so the delivery checks
+ * that user's channel preference. `transactional`: the email skips List-Unsubscribe and the
+ * suppression check (receipts, password-like messages).
+ */
 export type RenderedAction =
-  | { index: number; type: 'sms'; to: string; body: string }
-  | { index: number; type: 'email'; to: string; subject: string; text?: string; html?: string }
+  | { index: number; type: 'sms'; to: string; body: string; userId?: string }
+  | {
+      index: number;
+      type: 'email';
+      to: string;
+      subject: string;
+      text?: string;
+      html?: string;
+      userId?: string;
+      transactional?: boolean;
+    }
   | { index: number; type: 'webhook'; url: string; method: 'POST' | 'PUT' | 'PATCH'; payload: unknown };
 
 export interface UnrenderableAction {
@@ -86,8 +100,10 @@ export interface DeliveryContext {
 
 export interface DeliveryResult {
   providerId: string | null;
-  /** outbox when the channel is not configured. */
-  via: 'provider' | 'outbox' | 'ledger';
+  /** outbox when the channel is not configured; suppressed when nothing was sent (see `reason`). */
+  via: 'provider' | 'outbox' | 'ledger' | 'suppressed';
+  /** Why a suppressed delivery was not sent. */
+  reason?: string;
   status?: number;
   /** Which attempt of the activity delivered it. */
   attempts?: number;
@@ -98,10 +114,13 @@ export type RunOutcome = 'sent' | 'conditions_not_met' | 'skipped' | 'failed';
 export interface ActionOutcome {
   index: number;
   type: string;
-  outcome: 'sent' | 'failed';
+  /** suppressed: the recipient opted out (suppression list or user preference); nothing was sent. */
+  outcome: 'sent' | 'failed' | 'suppressed';
   attempts: number;
   providerId: string | null;
   error?: string;
+  /** Why it was suppressed. */
+  reason?: string;
 }
 
 export interface RuleRunResult {

@@ -199,6 +199,14 @@ const emailAction = z
         subject: template(500).optional(),
         text: template(100_000).optional(),
         html: template(200_000).optional(),
+        transactional: z
+          .boolean()
+          .optional()
+          .meta({
+            description:
+              'A receipt or password-like message the recipient asked for: sent without List-Unsubscribe and ' +
+              'without the suppression check. Never for marketing or reminders.',
+          }),
       })
       .strict()
       // What the check below enforces, for the OpenAPI doc (a refinement does not appear there).
@@ -432,6 +440,15 @@ const userFields = {
     MAX_USER_ATTRIBUTES_BYTES,
     'Free-form attributes, readable as {{user.attributes.x}}',
   ),
+  preferences: z
+    .object({ sms: z.boolean().optional(), email: z.boolean().optional() })
+    .strict()
+    .nullish()
+    .meta({
+      id: 'UserPreferences',
+      description:
+        'Channel consent: `false` suppresses that channel for messages addressed to this user’s own phone or email.',
+    }),
 };
 
 export const userBodySchema = z
@@ -455,6 +472,7 @@ export const userSchema = z
     phone: z.string().nullable(),
     timezone: z.string().nullable(),
     attributes: z.record(z.string(), z.unknown()),
+    preferences: z.object({ sms: z.boolean().optional(), email: z.boolean().optional() }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -536,9 +554,20 @@ export const conditionResultSchema = z
   })
   .meta({ id: 'ConditionResult' });
 
+const recipientUserId = z
+  .string()
+  .optional()
+  .meta({ description: 'The event user, when this is their own phone or email: their preferences apply.' });
+
 export const renderedActionSchema = z
   .union([
-    z.object({ index: z.number(), type: z.literal('sms'), to: z.string(), body: z.string() }),
+    z.object({
+      index: z.number(),
+      type: z.literal('sms'),
+      to: z.string(),
+      body: z.string(),
+      userId: recipientUserId,
+    }),
     z.object({
       index: z.number(),
       type: z.literal('email'),
@@ -546,6 +575,8 @@ export const renderedActionSchema = z
       subject: z.string(),
       text: z.string().optional(),
       html: z.string().optional(),
+      userId: recipientUserId,
+      transactional: z.boolean().optional(),
     }),
     z.object({
       index: z.number(),
@@ -571,8 +602,18 @@ export const dryRunResultSchema = z
       .meta({ description: 'What a real run would send; nothing is sent.' }),
     userFound: z.boolean().nullable().meta({ description: 'null when the event names no user.' }),
     warnings: z
-      .array(z.string())
-      .meta({ description: 'Why a real event might not reach this rule (disabled, other event name).' }),
+      .array(
+        z.object({
+          code: z.string(),
+          path: z.string(),
+          message: z.string(),
+          suggestion: z.string().optional(),
+        }),
+      )
+      .meta({
+        description:
+          'Why a real event might not reach this rule (disabled, other event name), or what a real run would refuse (an SMS over 1,600 characters).',
+      }),
   })
   .meta({ id: 'DryRunResult' });
 

@@ -7,7 +7,7 @@
  * Metrics (served on the worker's WORKER_METRICS_PORT together with the SDK's own `temporal_*` ones):
  * - rule_runs_total{outcome}: a rule run ended sent, conditions_not_met, skipped, failed or cancelled.
  * - deliveries_total{channel,outcome}: an action's delivery ended (after its retries) sent, outbox,
- *   duplicate (the ledger had it already), failed or cancelled.
+ *   duplicate (the ledger had it already), suppressed (the recipient opted out), failed or cancelled.
  * - event_to_delivery_latency_seconds{channel}: from the API accepting the event to the delivery.
  * - timer_lateness_seconds: how long after its due time a durable sleep was seen firing.
  * delivery_attempts_total{channel} counts every attempt; it is recorded by the activity interceptor
@@ -117,6 +117,7 @@ function deliveryOutcome(result: unknown): string {
   const via = (result as { via?: unknown } | undefined)?.via;
   if (via === 'outbox') return 'outbox';
   if (via === 'ledger') return 'duplicate';
+  if (via === 'suppressed') return 'suppressed';
   return 'sent';
 }
 
@@ -163,7 +164,7 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
             (result) => {
               const outcome = deliveryOutcome(result);
               deliveries.add(1, { channel, outcome });
-              if (run.receivedAt && outcome !== 'duplicate') {
+              if (run.receivedAt && outcome !== 'duplicate' && outcome !== 'suppressed') {
                 metricMeter
                   .createHistogram(
                     METRICS.eventToDelivery,

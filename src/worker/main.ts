@@ -34,6 +34,11 @@ async function main(): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  if (config.SMTP_URL && !config.UNSUBSCRIBE_SECRET) {
+    log.warn(
+      'UNSUBSCRIBE_SECRET is not set: emails go without a List-Unsubscribe link (see docs/channels.md)',
+    );
+  }
 
   log.info(
     {

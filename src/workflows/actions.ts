@@ -81,6 +81,16 @@ export async function runAction(
     return { ...base, outcome: 'failed', attempts: 0, providerId: null, error: action.error };
   try {
     const r = await send(accountId, ruleId, keyPrefix, action);
+    // Only a result of the consent check says suppressed: histories recorded before replay the same.
+    if (r.via === 'suppressed') {
+      return {
+        ...base,
+        outcome: 'suppressed',
+        attempts: r.attempts ?? 1,
+        providerId: null,
+        reason: r.reason,
+      };
+    }
     return { ...base, outcome: 'sent', attempts: r.attempts ?? 1, providerId: r.providerId };
   } catch (err) {
     // A cancelled run ends cancelled, not failed.

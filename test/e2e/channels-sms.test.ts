@@ -66,7 +66,12 @@ test('a message is posted with basic auth and To/From/Body, and its sid is recor
   expect(req.path).toBe(`/2010-04-01/Accounts/${SID}/Messages.json`);
   expect(req.authorization).toBe(`Basic ${Buffer.from(`${SID}:${TOKEN}`).toString('base64')}`);
   expect(req.contentType).toMatch(/^application\/x-www-form-urlencoded/);
-  expect(req.form).toEqual({ To: to, From: FROM, Body: body });
+  expect(req.form).toEqual({
+    To: to,
+    From: FROM,
+    Body: body,
+    StatusCallback: 'http://127.0.0.1:3000/webhooks/twilio/status',
+  });
 
   expect(result).toMatchObject({ via: 'provider', status: 201, attempts: 1 });
   expect(result.providerId).toMatch(/^SM[0-9a-f]{32}$/);
@@ -119,7 +124,8 @@ test('the auth token never appears in a failure, even when the provider echoes i
   const bad = activities({ db, config: twilioConfig(wrong) });
   const f = await failureOf(attempt(1, bad.sendSms, deliveryContext(account.id), sms('+15551230005')));
   // The fake Twilio answers 401 with the Authorization header and the decoded credentials in its body.
-  expect(f.type).toBe(PERMANENT);
+  // Bad credentials are retried, as SMTP's are: fixing the configuration delivers what waited.
+  expect(f.type).toBe(TRANSIENT);
   expect(f.info.status).toBe(401);
   expect(f.info.body).toContain('[redacted]');
   const everything = JSON.stringify({

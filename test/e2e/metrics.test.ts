@@ -112,11 +112,16 @@ async function createRule(acct: AccountClient, body: unknown): Promise<string> {
 test('rule runs, deliveries, attempts, latency and timer lateness are counted from real runs', async () => {
   const acct = await stack.account();
   const tag = Math.random().toString(36).slice(2, 8);
+  // An opted-out recipient: the action ends suppressed, the run is still sent.
+  expect(
+    (await acct.post('/suppressions', { channel: 'email', address: 'opted-out@example.com' })).status,
+  ).toBe(201);
   const sent = await createRule(
     acct,
-    rule('SMS and webhook', [
+    rule('SMS, webhook and a suppressed email', [
       { type: 'sms', params: { recipient: '+15555550100', message: 'Job {{job.number}} done' } },
       webhook(`/ok-${tag}`),
+      { type: 'email', params: { recipient: 'opted-out@example.com', subject: 'Done', text: 'Thanks' } },
     ]),
   );
   const retried = await createRule(acct, rule('Flaky webhook', [webhook(`/flaky-${tag}`)]));
@@ -192,8 +197,9 @@ test('rule runs, deliveries, attempts, latency and timer lateness are counted fr
     smsOutbox: total(samples, METRICS.deliveries, { channel: 'sms', outcome: 'outbox' }),
     webhookSent: total(samples, METRICS.deliveries, { channel: 'webhook', outcome: 'sent' }),
     webhookFailed: total(samples, METRICS.deliveries, { channel: 'webhook', outcome: 'failed' }),
+    emailSuppressed: total(samples, METRICS.deliveries, { channel: 'email', outcome: 'suppressed' }),
     all: total(samples, METRICS.deliveries),
-  }).toEqual({ smsOutbox: 1, webhookSent: 2, webhookFailed: 1, all: 4 });
+  }).toEqual({ smsOutbox: 1, webhookSent: 2, webhookFailed: 1, emailSuppressed: 1, all: 5 });
 
   // Attempts count retries: the flaky webhook took two.
   expect({
@@ -208,6 +214,7 @@ test('rule runs, deliveries, attempts, latency and timer lateness are counted fr
   expect(total(samples, `${latency}_count`, { channel: 'sms' })).toBe(1);
   expect(total(samples, `${latency}_sum`, { channel: 'webhook' })).toBeGreaterThan(0.9);
   expect(total(samples, `${latency}_bucket`, { channel: 'sms', le: '+Inf' })).toBe(1);
+  expect(total(samples, `${latency}_count`, { channel: 'email' })).toBe(0);
 
   // One durable sleep fired (the skipped run's 3 seconds); lateness is small on an idle server.
   expect(total(samples, `${METRICS.timerLateness}_count`)).toBe(1);

@@ -56,18 +56,19 @@ describe('replay FILE.json', () => {
     expect(r.stdout).toContain('replayed 1 history: 1 ok, 0 failed');
   });
 
-  test('all checked-in histories (event run, sent, skipped, failed, scheduled tick) replay together: exit 0', async () => {
+  test('all checked-in histories (event run, sent, skipped, failed, scheduled tick, suppressed) replay together: exit 0', async () => {
     const files = [
       'event-run.json',
       'sent-run.json',
       'skipped-run.json',
       'failed-run.json',
       'scheduled-tick.json',
+      'suppressed-run.json',
     ].map(history);
     const r = await cli(['replay', ...files]);
     expect(r.code).toBe(0);
     for (const f of files) expect(r.stdout).toContain(`ok      ${startedWorkflowId(f)}`);
-    expect(r.stdout).toContain('replayed 5 histories: 5 ok, 0 failed');
+    expect(r.stdout).toContain('replayed 6 histories: 6 ok, 0 failed');
   });
 
   test('runs recorded before the local-activity patches (child starts, prepareRun as an activity) still replay: exit 0', async () => {

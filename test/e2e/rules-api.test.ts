@@ -753,7 +753,13 @@ describe('the dry run', () => {
       event: { name: 'job.status.changed', userId: user.id, payload: {} },
     });
     expect(foreign.body).toMatchObject({ matched: false, userFound: false });
-    expect(foreign.body.warnings).toEqual([`no user "${user.id}" in this account: the user fact is null`]);
+    expect(foreign.body.warnings).toEqual([
+      {
+        code: 'user_not_found',
+        path: 'event.userId',
+        message: `no user "${user.id}" in this account: the user fact is null`,
+      },
+    ]);
   });
 
   test('POST /rules/test dry-runs an unsaved rule, as {rule, event} or with the rule at the top level', async () => {
@@ -777,7 +783,7 @@ describe('the dry run', () => {
       rule: smsRule({ enabled: false }),
       event: { ...event, name: 'job.created' },
     });
-    expect(otherName.body.warnings).toEqual([
+    expect(otherName.body.warnings.map((w: { message: string }) => w.message)).toEqual([
       'the rule is disabled: real events do not run it',
       'the rule triggers on "job.status.changed", not on "job.created"',
     ]);

@@ -40,6 +40,7 @@ describe('users', () => {
     expect(created.body).toEqual({
       id: expect.stringMatching(/^user_/),
       ...body,
+      preferences: {},
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

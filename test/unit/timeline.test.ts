@@ -129,6 +129,24 @@ describe.each([
   });
 });
 
+test('a suppressed action says why and sends nothing; the run completes with the rest sent', async () => {
+  const run = await decodeHistory(load('suppressed-run.json'), decode);
+  const attempts = ofType(run, 'action_attempt').sort((x, y) => x.actionIndex - y.actionIndex);
+  expect(attempts.map((a) => [a.actionType, a.outcome, a.via])).toEqual([
+    ['sms', 'suppressed', 'suppressed'],
+    ['webhook', 'sent', 'provider'],
+  ]);
+  expect(attempts[0]).toMatchObject({
+    reason: expect.stringContaining('suppression list'),
+    providerId: null,
+  });
+  expect(ofType(run, 'outcome')[0]).toMatchObject({
+    outcome: 'sent',
+    message: 'sent 1 action(s), 1 suppressed',
+  });
+  for (const e of run.timeline) expect(() => timelineEntrySchema.parse(e)).not.toThrow();
+});
+
 describe('decodeHistory with describe() info', () => {
   test('a still-running action is completed from describe(): attempt, last failure, next attempt', async () => {
     // The failed history cut before its last attempt, as the server would show it while retrying.

@@ -3,7 +3,10 @@
  * account: GET /executions, GET /executions/:workflowId, POST …/cancel and POST …/retry.
  */
 import { Router } from 'express';
+import type { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { DeliveryEntity } from '../../db/entities';
+import type { DeliveryDto } from '../../services/executions/schemas';
 import {
   cancelResponseSchema,
   executionDetailSchema,
@@ -88,7 +91,23 @@ export const executionsOpenApi: OpenApiPaths = {
 
 const params = z.object({ workflowId: z.string() });
 
-export function executionsRoutes({ config, temporal }: ApiDeps): Router {
+/** The ledger rows of a run, with each one's latest provider receipt (one indexed read). */
+async function deliveriesOf(db: DataSource, accountId: string, workflowId: string): Promise<DeliveryDto[]> {
+  const rows = await db
+    .getRepository(DeliveryEntity)
+    .find({ where: { accountId, workflowId }, order: { actionIndex: 'ASC' } });
+  return rows.map((d) => ({
+    actionIndex: d.actionIndex,
+    channel: d.channel,
+    providerId: d.providerId,
+    deliveredAt: d.deliveredAt.toISOString(),
+    status: d.status,
+    statusAt: d.statusAt ? d.statusAt.toISOString() : null,
+    errorCode: d.errorCode,
+  }));
+}
+
+export function executionsRoutes({ config, db, temporal }: ApiDeps): Router {
   const r = Router();
   const executions = new ExecutionService(temporal, config.TEMPORAL_TASK_QUEUE);
 
@@ -99,7 +118,9 @@ export function executionsRoutes({ config, temporal }: ApiDeps): Router {
 
   r.get('/executions/:workflowId', async (req, res) => {
     const { workflowId } = parseOrThrow(params, req.params);
-    res.json(await executions.get(accountOf(res).id, workflowId));
+    const accountId = accountOf(res).id;
+    const detail = await executions.get(accountId, workflowId);
+    res.json({ ...detail, deliveries: await deliveriesOf(db, accountId, workflowId) });
   });
 
   r.post('/executions/:workflowId/cancel', async (req, res) => {

@@ -6,6 +6,7 @@ import { RuleSchedules } from '../../services/schedules';
 import { parseOrThrow, prefixDetails, validateRule, type RuleContext } from '../../services/validation';
 import { workflowIds } from '../../shared/constants';
 import { ApiError } from '../../shared/errors';
+import { smsBodyWarnings, type DryRunWarning } from '../../shared/sms';
 import {
   dryRunResultSchema,
   dryRunSchema,
@@ -210,17 +211,31 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
       occurredAt: input.occurredAt ?? new Date().toISOString(),
     };
     const plan = await planRun(db, accountId, rule, event);
-    const warnings: string[] = [];
-    if (!rule.enabled) warnings.push('the rule is disabled: real events do not run it');
+    const warnings: DryRunWarning[] = [];
+    const warn = (code: string, path: string, message: string) => warnings.push({ code, path, message });
+    if (!rule.enabled) warn('rule_disabled', 'enabled', 'the rule is disabled: real events do not run it');
     if ('eventName' in rule.trigger && rule.trigger.eventName !== event.name) {
-      warnings.push(`the rule triggers on "${rule.trigger.eventName}", not on "${event.name}"`);
+      warn(
+        'event_name_mismatch',
+        'trigger.eventName',
+        `the rule triggers on "${rule.trigger.eventName}", not on "${event.name}"`,
+      );
     }
     if ('schedule' in rule.trigger) {
-      warnings.push('the rule runs on a schedule over the users; this dry run used the event given');
+      warn(
+        'scheduled_rule',
+        'trigger.schedule',
+        'the rule runs on a schedule over the users; this dry run used the event given',
+      );
     }
     if (plan.userFound === false) {
-      warnings.push(`no user "${event.userId}" in this account: the user fact is null`);
+      warn(
+        'user_not_found',
+        'event.userId',
+        `no user "${event.userId}" in this account: the user fact is null`,
+      );
     }
+    warnings.push(...smsBodyWarnings(plan.actions));
     res.json({ ...plan, warnings });
   }
 

@@ -174,10 +174,12 @@ export const timelineEntrySchema = z.discriminatedUnion('type', [
       summary: z.string().nullable(),
       attempt: z.number().int(),
       outcome: z
-        .enum(['sent', 'failed', 'retried', 'running', 'backing_off', 'timed_out', 'cancelled'])
+        .enum(['sent', 'suppressed', 'failed', 'retried', 'running', 'backing_off', 'timed_out', 'cancelled'])
         .describe(
-          'retried: this attempt failed and another followed; backing_off: waiting for the next attempt',
+          'retried: this attempt failed and another followed; backing_off: waiting for the next attempt; ' +
+            'suppressed: the recipient opted out, nothing was sent (see reason)',
         ),
+      reason: z.string().optional().describe('why a suppressed action was not sent'),
       error: z.string().nullable(),
       errorType: z.string().nullable(),
       status: z.number().int().nullable().describe('HTTP status (webhook, Twilio) or SMTP reply code'),
@@ -237,6 +239,20 @@ export const ruleRunRefSchema = z.object({
   status: z.enum(EXECUTION_STATUSES),
 });
 
+export const deliverySchema = z.object({
+  actionIndex: z.number().int(),
+  channel: z.string(),
+  providerId: z.string().nullable().describe("the provider's message id (Twilio's sid), or the outbox id"),
+  deliveredAt: time.describe('when the provider accepted it'),
+  status: z
+    .string()
+    .nullable()
+    .describe("the provider's latest receipt: queued, sent, delivered, undelivered, failed… (SMS)"),
+  statusAt: time.nullable(),
+  errorCode: z.string().nullable().describe("the carrier's error code with undelivered/failed (e.g. 30003)"),
+});
+export type DeliveryDto = z.infer<typeof deliverySchema>;
+
 export const executionDetailSchema = executionSummarySchema.extend({
   event: eventSchemaOut.nullable(),
   /** The run's result: RuleRunResult for a rule run (also for a failed one), the matched rules for an event run. */
@@ -248,6 +264,10 @@ export const executionDetailSchema = executionSummarySchema.extend({
   parentWorkflowId: z.string().nullable().describe('the event run that started this rule run'),
   ruleRuns: z.array(ruleRunRefSchema).nullable().describe('for an event run: the rule runs it started'),
   timeline: z.array(timelineEntrySchema),
+  deliveries: z
+    .array(deliverySchema)
+    .optional()
+    .describe("each delivered action's ledger row and latest delivery receipt"),
 });
 export type ExecutionDetail = z.infer<typeof executionDetailSchema>;
 

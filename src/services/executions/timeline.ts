@@ -505,16 +505,19 @@ export async function decodeHistory(
           via?: string;
           status?: number;
           attempts?: number;
+          reason?: string;
         };
+        const suppressed = r.via === 'suppressed';
         timeline.push(
           actionAttempt(a, {
             at: atIso,
             startedAt: iso(a.startedAt),
             attempt: a.attempt,
-            outcome: 'sent',
+            outcome: suppressed ? 'suppressed' : 'sent',
             status: int(r.status),
             providerId: r.providerId ?? null,
             via: r.via ?? null,
+            ...(suppressed && { reason: r.reason ?? 'recipient opted out' }),
           }),
         );
       } else {
@@ -697,7 +700,12 @@ const NO_FAILURE: FailureInfo = {
 function outcomeMessage(r: RuleRunResult | undefined): string | null {
   if (!r) return null;
   if (r.outcome === 'conditions_not_met') return 'conditions not met: nothing sent';
-  if (r.outcome === 'sent') return `sent ${r.actions.length} action(s)`;
+  if (r.outcome === 'sent') {
+    // Suppressed actions are part of a completed run; say how many were not sent.
+    const suppressed = r.actions.filter((a) => a.outcome === 'suppressed').length;
+    const sent = r.actions.length - suppressed;
+    return suppressed ? `sent ${sent} action(s), ${suppressed} suppressed` : `sent ${sent} action(s)`;
+  }
   return null;
 }
 

@@ -2,8 +2,11 @@
  * A Twilio-compatible Messages API on 127.0.0.1: `POST /2010-04-01/Accounts/{sid}/Messages.json` with
  * basic auth `sid:token` and form fields To, From, Body, answering 201 with a message sid like Twilio.
  * Tests queue other answers per `To` number (Twilio's error JSON, 429 with Retry-After, 5xx…).
+ * Like Twilio it calls a message's StatusCallback (a form POST signed with X-Twilio-Signature, computed
+ * by the official `twilio` package) and posts inbound messages to a number's webhook.
  */
 import { randomBytes } from 'node:crypto';
+import twilioLib from 'twilio';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -31,6 +34,10 @@ export class TwilioTestServer {
   readonly requests: TwilioRequest[] = [];
   readonly sids: string[] = [];
   private readonly queued = new Map<string, TwilioAnswer[]>();
+  /** Message sid → its StatusCallback URL. */
+  private readonly callbacks = new Map<string, string>();
+  private publicUrl?: string;
+  private actualUrl?: string;
 
   private constructor(
     private readonly server: http.Server,
@@ -53,6 +60,42 @@ export class TwilioTestServer {
   /** The next answers to a message for `to`, in order; afterwards messages are accepted. */
   queue(to: string, ...answers: TwilioAnswer[]): void {
     this.queued.set(to, [...(this.queued.get(to) ?? []), ...answers]);
+  }
+
+  /** Twilio calls PUBLIC_URL (what the signature covers); the test reaches the API at `actualUrl`. */
+  reachVia(publicUrl: string, actualUrl: string): void {
+    this.publicUrl = publicUrl.replace(/\/+$/, '');
+    this.actualUrl = actualUrl.replace(/\/+$/, '');
+  }
+
+  /** A signed form POST to `url` (a PUBLIC_URL address), as Twilio sends its webhooks. */
+  async post(url: string, params: Record<string, string>, token = this.authToken) {
+    const signature = twilioLib.getExpectedTwilioSignature(token, url, params);
+    const target =
+      this.publicUrl && this.actualUrl && url.startsWith(this.publicUrl)
+        ? this.actualUrl + url.slice(this.publicUrl.length)
+        : url;
+    const res = await fetch(target, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature },
+      body: new URLSearchParams(params).toString(),
+    });
+    return { status: res.status, body: await res.text(), signature };
+  }
+
+  /** Calls the message's StatusCallback with MessageStatus (and ErrorCode), like Twilio does. */
+  async status(sid: string, messageStatus: string, extra: Record<string, string> = {}) {
+    const url = this.callbacks.get(sid);
+    if (!url) throw new Error(`message ${sid} had no StatusCallback`);
+    return this.post(url, {
+      AccountSid: this.accountSid,
+      MessageSid: sid,
+      SmsSid: sid,
+      MessageStatus: messageStatus,
+      SmsStatus: messageStatus,
+      ApiVersion: '2010-04-01',
+      ...extra,
+    });
   }
 
   requestsTo(to: string): TwilioRequest[] {
@@ -97,13 +140,17 @@ export class TwilioTestServer {
     if (!r.contentType?.startsWith('application/x-www-form-urlencoded')) {
       return twilioError(400, 20001, 'expected a form');
     }
-    for (const field of ['To', 'From', 'Body']) {
+    for (const field of ['To', 'Body']) {
       if (!r.form[field]) return twilioError(400, 21604, `A '${field}' parameter is required.`);
+    }
+    if (!r.form.From && !r.form.MessagingServiceSid) {
+      return twilioError(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required.");
     }
     const next = this.queued.get(r.form.To)?.shift();
     if (next) return next;
     const sid = `SM${randomBytes(16).toString('hex')}`;
     this.sids.push(sid);
+    if (r.form.StatusCallback) this.callbacks.set(sid, r.form.StatusCallback);
     return {
       status: 201,
       body: { sid, status: 'queued', to: r.form.To, from: r.form.From, body: r.form.Body },
