@@ -5,7 +5,7 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { pathProblem } from './paths';
+import { missingDollarMessage, pathProblem } from './paths';
 import { jsonStrings, jsonStringsAt, parseTemplate, templateFacts } from './templates';
 
 export const OPERATORS = [
@@ -46,13 +46,21 @@ const safePath = z
   .string()
   .max(256)
   .superRefine((p, ctx) => {
-    const problem = pathProblem(p);
+    // A path without `$` is reported by the object that knows its fact (see factPathProblem).
+    const problem = p.startsWith('$') ? pathProblem(p) : null;
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
   .meta({
-    description: 'A plain path: `$`, `.name` and `[index]` only (no filters, scripts or recursive descent).',
-    examples: ['$.assignedTechnician.phone'],
+    description:
+      "An RFC 9535 singular path: `$`, `.name`, `['quoted name']` and `[index]` only (no filters, scripts, wildcards or recursive descent).",
+    examples: ['$.assignedTechnician.phone', "$.client['first name']"],
   });
+
+/** The hint for a path written without `$`, in the form right for the fact in use. */
+function factPathProblem(v: { fact: string; path?: string }, ctx: z.RefinementCtx): void {
+  if (v.path !== undefined && !v.path.startsWith('$'))
+    ctx.addIssue({ code: 'custom', path: ['path'], message: missingDollarMessage(v.path, v.fact) });
+}
 
 /** `min` 1 for parts that must not be empty: a check on the string itself, so the OpenAPI doc shows it. */
 const template = (max: number, min = 0) =>
@@ -60,13 +68,14 @@ const template = (max: number, min = 0) =>
     .max(max)
     .superRefine((text, ctx) => {
       try {
-        parseTemplate(text);
+        parseTemplate(text, true);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: `template does not parse: ${(err as Error).message}` });
       }
     })
     .meta({
-      description: 'Text with `{{fact.path}}` placeholders; values are substituted, never evaluated.',
+      description:
+        "Text with `{{fact.path}}` placeholders (`{{job.number}}`, `{{job['first name']}}`); values are substituted, never evaluated.",
     });
 
 /** UTF-8 size of a JSON value as stored. Only called on values the API has already depth-checked. */
@@ -89,6 +98,7 @@ export const conditionSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    factPathProblem(c, ctx);
     if (NUMERIC_OPERATORS.has(c.operator) && typeof c.value !== 'number') {
       ctx.addIssue({ code: 'custom', path: ['value'], message: `operator ${c.operator} needs a number` });
     }
@@ -153,7 +163,10 @@ export const emailSchema = z
 
 const recipientRef = z
   .discriminatedUnion('source', [
-    z.object({ source: z.literal('fact'), fact: factName, path: safePath }).strict(),
+    z
+      .object({ source: z.literal('fact'), fact: factName, path: safePath })
+      .strict()
+      .superRefine(factPathProblem),
     z.object({ source: z.literal('user'), field: z.enum(['phone', 'email']) }).strict(),
   ])
   .meta({
@@ -239,7 +252,7 @@ const webhookAction = z
       .superRefine((p, ctx) => {
         for (const s of jsonStringsAt(p.payload, ['payload'])) {
           try {
-            parseTemplate(s.text);
+            parseTemplate(s.text, true);
           } catch (err) {
             ctx.addIssue({
               code: 'custom',
