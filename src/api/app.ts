@@ -8,6 +8,7 @@ import type { ApiDeps } from './deps';
 import { isTemporalUnavailable, temporalUnavailable } from './temporal-unavailable';
 import { accountRoutes } from './routes/accounts';
 import { eventRoutes } from './routes/events';
+import { eventTypesRoutes } from './routes/event-types';
 import { healthRoutes } from './routes/health';
 import { executionsRoutes } from './routes/executions';
 import { outboxRoutes } from './routes/outbox';
@@ -18,7 +19,15 @@ import { buildOpenApi } from './openapi';
 import { docsRoutes } from './routes/docs';
 
 export const BODY_LIMIT = '1mb';
-const ACCOUNT_SCOPED = ['/rules', '/users', '/templates', '/events', '/executions', '/outbox'];
+const ACCOUNT_SCOPED = [
+  '/rules',
+  '/users',
+  '/templates',
+  '/events',
+  '/event-types',
+  '/executions',
+  '/outbox',
+];
 
 const errorHandler =
   (deps: ApiDeps): ErrorRequestHandler =>
@@ -70,11 +79,15 @@ export function createApp(deps: ApiDeps): Express {
     next();
   });
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
-  // Anything but JSON on a write is refused clearly rather than read as an empty body.
+  // Anything but JSON on a write is refused clearly rather than read as an empty body. A request
+  // with no body at all (no Content-Length, no Transfer-Encoding) is fine whatever its Content-Type.
   app.use((req, _res, next) => {
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined ||
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
     if (
       ['POST', 'PUT', 'PATCH'].includes(req.method) &&
-      req.headers['content-length'] !== '0' &&
+      hasBody &&
       req.body === undefined &&
       req.headers['content-type']
     ) {
@@ -103,6 +116,7 @@ export function createApp(deps: ApiDeps): Express {
   // Everything under these prefixes is scoped to the API key's account.
   app.use(ACCOUNT_SCOPED, requireAccount(deps.db));
   app.use(eventRoutes(deps));
+  app.use(eventTypesRoutes(deps));
   app.use(rulesRoutes(deps));
   app.use(usersRoutes(deps));
   app.use(templatesRoutes(deps));

@@ -6,6 +6,7 @@
 import { componentSchemas, errorSchema, type OpenApiPaths } from './openapi-helpers';
 import { accountsOpenApi } from './routes/accounts';
 import { eventsOpenApi } from './routes/events';
+import { eventTypesOpenApi } from './routes/event-types';
 import { executionsOpenApi } from './routes/executions';
 import { healthOpenApi } from './routes/health';
 import { outboxOpenApi } from './routes/outbox';
@@ -78,6 +79,7 @@ export function buildOpenApi(): Record<string, unknown> {
     usersOpenApi,
     templatesOpenApi,
     eventsOpenApi,
+    eventTypesOpenApi,
     executionsOpenApi,
     outboxOpenApi,
   ]) {

@@ -332,7 +332,7 @@ export const timezoneSchema = z
   .meta({ examples: ['America/Chicago'] });
 
 const EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i;
-const eventName = z
+export const eventName = z
   .string()
   .max(200)
   .regex(EVENT_NAME, 'must be a dotted event name such as job.created')

@@ -14,6 +14,7 @@ import { isTemporalUnavailable, temporalUnavailable } from '../temporal-unavaila
 import type { ApiDeps } from '../deps';
 import { errors, requestBody, response, type OpenApiPaths } from '../openapi-helpers';
 import { metrics } from '../../metrics';
+import { catalogueOf } from '../../services/catalogue';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_BATCH = 100;
@@ -91,8 +92,9 @@ export const eventsOpenApi: OpenApiPaths = {
   },
 };
 
-export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Router {
+export function eventRoutes({ config, db, temporal, eagerStart, log }: ApiDeps): Router {
   const r = Router();
+  const catalogue = catalogueOf(db, log);
 
   /**
    * Starts the event workflow under an id derived from (account, event id). Temporal refuses a second
@@ -137,6 +139,7 @@ export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Rou
           staticSummary: `${body.name} ${eventId}`,
         }),
       );
+      catalogue.observe(account.id, body.name, body.payload);
       metrics.eventsIngested.inc({ outcome: 'accepted' });
       return { status: 202, eventId, workflowId };
     } catch (err) {
