@@ -90,12 +90,15 @@ export function buildOpenApi(): Record<string, unknown> {
     info: {
       title: 'CRM Automation Engine',
       version: '0.1.0',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       description:
         'Durable CRM automations on Temporal. Authenticate with `Authorization: Bearer <apiKey>`; every ' +
         "object belongs to the key's account, and another account's object answers 404. Errors are " +
         '`{"error": {"code", "message", "details": [{"path", "message"}]}}`. Lists take `limit` and ' +
         '`cursor` and answer `{"items", "nextCursor"}`.',
     },
+    // Relative: the host that serves this document (a generated client takes its base URL as given).
+    servers: [{ url: '/', description: 'This API' }],
     tags: TAGS,
     components: {
       securitySchemes: {

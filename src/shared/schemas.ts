@@ -428,6 +428,25 @@ export const ruleSchema = z
   })
   .meta({ id: 'Rule' });
 
+export const warningSchema = z
+  .object({
+    code: z.string().meta({
+      description:
+        'no_catalogue, unknown_fact, unknown_path, unknown_placeholder, unknown_recipient_path, ' +
+        'numeric_operator_on_string; in dry runs also empty_placeholder, null_fact, rule_disabled, ' +
+        'other_event, scheduled, user_not_found',
+    }),
+    path: z.string().meta({ description: 'the rule field it is about, e.g. conditions.all[0].path' }),
+    message: z.string(),
+    suggestion: z.string().optional().meta({ description: 'the nearest known path, fact or placeholder' }),
+  })
+  .meta({ id: 'Warning', description: 'Valid but probably wrong; the rule is saved (or dry-run) anyway.' });
+
+/** What POST/PUT/PATCH /rules answer: the rule as saved, and what looks wrong in it. */
+export const ruleWithWarningsSchema = ruleSchema
+  .extend({ warnings: z.array(warningSchema) })
+  .meta({ id: 'RuleWithWarnings' });
+
 export type Rule = RuleBody & { id: string; version: number; createdAt: string; updatedAt: string };
 
 const userFields = {
@@ -582,9 +601,11 @@ export const dryRunResultSchema = z
       .array(renderedActionSchema)
       .meta({ description: 'What a real run would send; nothing is sent.' }),
     userFound: z.boolean().nullable().meta({ description: 'null when the event names no user.' }),
-    warnings: z
-      .array(z.string())
-      .meta({ description: 'Why a real event might not reach this rule (disabled, other event name).' }),
+    warnings: z.array(warningSchema).meta({
+      description:
+        'What the rule write would warn about, plus what this event shows (placeholders that rendered ' +
+        'empty, conditions whose fact read null, a disabled rule, another event name).',
+    }),
   })
   .meta({ id: 'DryRunResult' });
 

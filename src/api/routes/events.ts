@@ -62,9 +62,14 @@ export const eventsOpenApi: OpenApiPaths = {
           .object({
             events: z
               .array(
-                z.union([eventSchema, z.unknown()]).meta({
-                  description: 'An Event; one that is not gets an error result in its place',
-                }),
+                z
+                  .union([
+                    eventSchema,
+                    z.unknown().meta({ type: ['object', 'array', 'string', 'number', 'boolean', 'null'] }),
+                  ])
+                  .meta({
+                    description: 'An Event; one that is not gets an error result in its place',
+                  }),
               )
               .min(1)
               .max(MAX_BATCH),

@@ -1,6 +1,8 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { planRun, type PlanEvent } from '../../services/plan';
+import { catalogueOf } from '../../services/catalogue';
+import { buildFacts, findUser, planRun, userFact, type PlanEvent } from '../../services/plan';
+import { dryRunWarnings, ruleWarnings, type Warning } from '../../services/warnings';
 import { RuleService } from '../../services/rules';
 import { RuleSchedules } from '../../services/schedules';
 import { parseOrThrow, prefixDetails, validateRule, type RuleContext } from '../../services/validation';
@@ -14,6 +16,7 @@ import {
   ruleListQuerySchema,
   rulePatchSchema,
   ruleSchema,
+  ruleWithWarningsSchema,
   unsavedDryRunSchema,
   type Rule,
   type RuleBody,
@@ -77,7 +80,7 @@ export const rulesOpenApi: OpenApiPaths = {
       operationId: 'createRule',
       requestBody: withExample(requestBody(ruleBodySchema), EXAMPLE_RULE),
       responses: {
-        '201': response(ruleSchema, 'The rule, version 1'),
+        '201': response(ruleWithWarningsSchema, 'The rule, version 1, with warnings'),
         ...errors(400, 401, 413, 415, 503),
       },
     },
@@ -121,7 +124,10 @@ export const rulesOpenApi: OpenApiPaths = {
       summary: 'Replace a rule (version + 1)',
       operationId: 'replaceRule',
       requestBody: requestBody(ruleBodySchema),
-      responses: { '200': response(ruleSchema, 'The new version'), ...errors(400, 401, 404, 503) },
+      responses: {
+        '200': response(ruleWithWarningsSchema, 'The new version, with warnings'),
+        ...errors(400, 401, 404, 503),
+      },
     },
     patch: {
       tags,
@@ -129,7 +135,10 @@ export const rulesOpenApi: OpenApiPaths = {
       description: 'The fields sent replace the stored ones; the merged rule is validated whole.',
       operationId: 'patchRule',
       requestBody: requestBody(rulePatchSchema),
-      responses: { '200': response(ruleSchema, 'The new version'), ...errors(400, 401, 404, 409, 503) },
+      responses: {
+        '200': response(ruleWithWarningsSchema, 'The new version, with warnings'),
+        ...errors(400, 401, 404, 409, 503),
+      },
     },
     delete: {
       tags,
@@ -185,9 +194,15 @@ function asBody(rule: Rule): Record<string, unknown> {
 const MAX_PATCH_ATTEMPTS = 3;
 const scheduled = (rule: Rule) => 'schedule' in rule.trigger;
 
-export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
+export function rulesRoutes({ db, config, temporal, log }: ApiDeps): Router {
   const r = Router();
   const rules = new RuleService(db);
+  const catalogue = catalogueOf(db, log);
+  /** Checked against what the account's events of the rule's trigger looked like so far. */
+  async function warningsFor(accountId: string, rule: RuleBody): Promise<Warning[]> {
+    const eventName = 'eventName' in rule.trigger ? rule.trigger.eventName : null;
+    return ruleWarnings(rule, eventName ? await catalogue.get(accountId, eventName) : null);
+  }
   // Every rule write goes through the Schedule sync, so a scheduled rule's Temporal Schedule matches it.
   const schedules = new RuleSchedules(temporal, config);
   const ctx = (res: Response): RuleContext => ({
@@ -204,17 +219,33 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
       occurredAt: input.occurredAt ?? new Date().toISOString(),
     };
     const plan = await planRun(db, accountId, rule, event);
-    const warnings: string[] = [];
-    if (!rule.enabled) warnings.push('the rule is disabled: real events do not run it');
+    const warnings: Warning[] = [];
+    const add = (code: string, path: string, message: string) => warnings.push({ code, path, message });
+    if (!rule.enabled) add('rule_disabled', 'enabled', 'the rule is disabled: real events do not run it');
     if ('eventName' in rule.trigger && rule.trigger.eventName !== event.name) {
-      warnings.push(`the rule triggers on "${rule.trigger.eventName}", not on "${event.name}"`);
+      add(
+        'other_event',
+        'trigger.eventName',
+        `the rule triggers on "${rule.trigger.eventName}", not on "${event.name}"`,
+      );
     }
     if ('schedule' in rule.trigger) {
-      warnings.push('the rule runs on a schedule over the users; this dry run used the event given');
+      add(
+        'scheduled',
+        'trigger.schedule',
+        'the rule runs on a schedule over the users; this dry run used the event given',
+      );
     }
     if (plan.userFound === false) {
-      warnings.push(`no user "${event.userId}" in this account: the user fact is null`);
+      add(
+        'user_not_found',
+        'event.userId',
+        `no user "${event.userId}" in this account: the user fact is null`,
+      );
     }
+    const user = plan.userFound ? await findUser(db, accountId, event.userId!) : null;
+    const facts = buildFacts(event, user ? userFact(user) : null);
+    warnings.push(...(await warningsFor(accountId, rule)), ...dryRunWarnings(rule, plan.conditions, facts));
     res.json({ ...plan, warnings });
   }
 
@@ -229,7 +260,10 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
       await rules.delete(accountId, rule.id).catch(() => undefined);
       throw err;
     }
-    res.status(201).location(`/rules/${rule.id}`).json(rule);
+    res
+      .status(201)
+      .location(`/rules/${rule.id}`)
+      .json({ ...rule, warnings: await warningsFor(accountId, rule) });
   });
 
   r.get('/rules', async (req, res) => {
@@ -282,7 +316,7 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
     const body = await validateRule(req.body, ctx(res));
     const rule = await rules.replace(accountId, id, body);
     if (scheduled(before) || scheduled(rule)) await schedules.sync(accountId, rule);
-    res.json(rule);
+    res.json({ ...rule, warnings: await warningsFor(accountId, rule) });
   });
 
   r.patch('/rules/:id', async (req, res) => {
@@ -303,7 +337,7 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
         continue;
       }
       if (scheduled(current) || scheduled(rule)) await schedules.sync(accountId, rule);
-      res.json(rule);
+      res.json({ ...rule, warnings: await warningsFor(accountId, rule) });
       return;
     }
   });

@@ -248,7 +248,11 @@ export const ruleRunRefSchema = z.object({
 export const executionDetailSchema = executionSummarySchema.extend({
   event: eventSchemaOut.nullable(),
   /** The run's result: RuleRunResult for a rule run (also for a failed one), the matched rules for an event run. */
-  result: z.unknown().nullable(),
+  // Any JSON, said explicitly: an empty schema in anyOf reads as a mistake to OpenAPI linters.
+  result: z
+    .unknown()
+    .meta({ type: ['object', 'array', 'string', 'number', 'boolean'] })
+    .nullable(),
   error: z
     .object({ type: z.string().nullable(), message: z.string() })
     .nullable()
