@@ -368,6 +368,7 @@ const readOnly = {
   version: ignored,
   createdAt: ignored,
   updatedAt: ignored,
+  warnings: ignored,
 };
 
 const ruleFields = {
