@@ -9,6 +9,7 @@ import { isTemporalUnavailable, temporalUnavailable } from './temporal-unavailab
 import { accountRoutes } from './routes/accounts';
 import { codecRoutes } from './routes/codec';
 import { eventRoutes } from './routes/events';
+import { eventTypesRoutes } from './routes/event-types';
 import { healthRoutes } from './routes/health';
 import { executionsRoutes } from './routes/executions';
 import { outboxRoutes } from './routes/outbox';
@@ -30,6 +31,7 @@ const ACCOUNT_SCOPED = [
   '/users',
   '/templates',
   '/events',
+  '/event-types',
   '/executions',
   '/outbox',
   '/keys',
@@ -93,11 +95,15 @@ export function createApp(deps: ApiDeps): Express {
   app.use(twilioRoutes(deps));
   app.use(unsubscribeRoutes(deps));
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
-  // Anything but JSON on a write is refused clearly rather than read as an empty body.
+  // Anything but JSON on a write is refused clearly rather than read as an empty body. A request
+  // with no body at all (no Content-Length, no Transfer-Encoding) is fine whatever its Content-Type.
   app.use((req, _res, next) => {
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined ||
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
     if (
       ['POST', 'PUT', 'PATCH'].includes(req.method) &&
-      req.headers['content-length'] !== '0' &&
+      hasBody &&
       req.body === undefined &&
       req.headers['content-type']
     ) {
@@ -127,6 +133,7 @@ export function createApp(deps: ApiDeps): Express {
   // Everything under these prefixes is scoped to the API key's account.
   app.use(ACCOUNT_SCOPED, requireAccount(deps.db));
   app.use(eventRoutes(deps));
+  app.use(eventTypesRoutes(deps));
   app.use(rulesRoutes(deps));
   app.use(usersRoutes(deps));
   app.use(templatesRoutes(deps));

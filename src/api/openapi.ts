@@ -7,6 +7,7 @@ import { componentSchemas, errorSchema, errors, type OpenApiPaths } from './open
 import { accountsOpenApi } from './routes/accounts';
 import { codecOpenApi } from './routes/codec';
 import { eventsOpenApi } from './routes/events';
+import { eventTypesOpenApi } from './routes/event-types';
 import { executionsOpenApi } from './routes/executions';
 import { healthOpenApi } from './routes/health';
 import { outboxOpenApi } from './routes/outbox';
@@ -113,6 +114,7 @@ export function buildOpenApi(): Record<string, unknown> {
     usersOpenApi,
     templatesOpenApi,
     eventsOpenApi,
+    eventTypesOpenApi,
     executionsOpenApi,
     outboxOpenApi,
     keysOpenApi,
@@ -130,6 +132,7 @@ export function buildOpenApi(): Record<string, unknown> {
     info: {
       title: 'CRM Automation Engine',
       version: '0.1.0',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       description:
         'Durable CRM automations on Temporal. Authenticate with `Authorization: Bearer <apiKey>`; every ' +
         "object belongs to the key's account, and another account's object answers 404. Errors are " +
@@ -137,6 +140,8 @@ export function buildOpenApi(): Record<string, unknown> {
         '`cursor` and answer `{"items", "nextCursor"}`. Keys have a role (`ingest`, `read` or `full`): ' +
         'each operation states the role it needs in `x-required-role`; another role answers 403 `forbidden`.',
     },
+    // Relative: the host that serves this document (a generated client takes its base URL as given).
+    servers: [{ url: '/', description: 'This API' }],
     tags: TAGS,
     components: {
       securitySchemes: {

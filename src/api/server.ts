@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { temporalConnectionOptions } from '../temporal';
 import { createApp } from './app';
+import { catalogueOf } from '../services/catalogue';
 
 /** Starts the API on `port` (0 = any free port) and returns how to stop it gracefully. */
 export async function startApi(opts: {
@@ -47,6 +48,7 @@ export async function startApi(opts: {
         server.once('close', () => clearInterval(sweep));
         server.closeIdleConnections();
       });
+      await catalogueOf(opts.db, opts.log).close();
       await own?.close();
     },
   };

@@ -8,6 +8,8 @@ export const SEARCH_ATTRIBUTES = {
   RuleId: defineSearchAttributeKey('RuleId', SearchAttributeType.KEYWORD),
   EventName: defineSearchAttributeKey('EventName', SearchAttributeType.KEYWORD),
   EventId: defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD),
+  /** Upserted when a rule run or a scheduled tick ends: one of RUN_OUTCOMES. */
+  Outcome: defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD),
 } as const;
 
 export const SEARCH_ATTRIBUTE_NAMES = Object.keys(SEARCH_ATTRIBUTES) as (keyof typeof SEARCH_ATTRIBUTES)[];

@@ -5,7 +5,7 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { pathProblem } from './paths';
+import { missingDollarMessage, pathProblem } from './paths';
 import { jsonStrings, jsonStringsAt, parseTemplate, templateFacts } from './templates';
 
 export const OPERATORS = [
@@ -46,13 +46,21 @@ const safePath = z
   .string()
   .max(256)
   .superRefine((p, ctx) => {
-    const problem = pathProblem(p);
+    // A path without `$` is reported by the object that knows its fact (see factPathProblem).
+    const problem = p.startsWith('$') ? pathProblem(p) : null;
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
   .meta({
-    description: 'A plain path: `$`, `.name` and `[index]` only (no filters, scripts or recursive descent).',
-    examples: ['$.assignedTechnician.phone'],
+    description:
+      "An RFC 9535 singular path: `$`, `.name`, `['quoted name']` and `[index]` only (no filters, scripts, wildcards or recursive descent).",
+    examples: ['$.assignedTechnician.phone', "$.client['first name']"],
   });
+
+/** The hint for a path written without `$`, in the form right for the fact in use. */
+function factPathProblem(v: { fact: string; path?: string }, ctx: z.RefinementCtx): void {
+  if (v.path !== undefined && !v.path.startsWith('$'))
+    ctx.addIssue({ code: 'custom', path: ['path'], message: missingDollarMessage(v.path, v.fact) });
+}
 
 /** `min` 1 for parts that must not be empty: a check on the string itself, so the OpenAPI doc shows it. */
 const template = (max: number, min = 0) =>
@@ -60,13 +68,14 @@ const template = (max: number, min = 0) =>
     .max(max)
     .superRefine((text, ctx) => {
       try {
-        parseTemplate(text);
+        parseTemplate(text, true);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: `template does not parse: ${(err as Error).message}` });
       }
     })
     .meta({
-      description: 'Text with `{{fact.path}}` placeholders; values are substituted, never evaluated.',
+      description:
+        "Text with `{{fact.path}}` placeholders (`{{job.number}}`, `{{job['first name']}}`); values are substituted, never evaluated.",
     });
 
 /** UTF-8 size of a JSON value as stored. Only called on values the API has already depth-checked. */
@@ -89,6 +98,7 @@ export const conditionSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    factPathProblem(c, ctx);
     if (NUMERIC_OPERATORS.has(c.operator) && typeof c.value !== 'number') {
       ctx.addIssue({ code: 'custom', path: ['value'], message: `operator ${c.operator} needs a number` });
     }
@@ -153,7 +163,10 @@ export const emailSchema = z
 
 const recipientRef = z
   .discriminatedUnion('source', [
-    z.object({ source: z.literal('fact'), fact: factName, path: safePath }).strict(),
+    z
+      .object({ source: z.literal('fact'), fact: factName, path: safePath })
+      .strict()
+      .superRefine(factPathProblem),
     z.object({ source: z.literal('user'), field: z.enum(['phone', 'email']) }).strict(),
   ])
   .meta({
@@ -247,7 +260,7 @@ const webhookAction = z
       .superRefine((p, ctx) => {
         for (const s of jsonStringsAt(p.payload, ['payload'])) {
           try {
-            parseTemplate(s.text);
+            parseTemplate(s.text, true);
           } catch (err) {
             ctx.addIssue({
               code: 'custom',
@@ -327,7 +340,7 @@ export const timezoneSchema = z
   .meta({ examples: ['America/Chicago'] });
 
 const EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i;
-const eventName = z
+export const eventName = z
   .string()
   .max(200)
   .regex(EVENT_NAME, 'must be a dotted event name such as job.created')
@@ -363,6 +376,7 @@ const readOnly = {
   version: ignored,
   createdAt: ignored,
   updatedAt: ignored,
+  warnings: ignored,
 };
 
 const ruleFields = {
@@ -422,6 +436,25 @@ export const ruleSchema = z
     ...stored,
   })
   .meta({ id: 'Rule' });
+
+export const warningSchema = z
+  .object({
+    code: z.string().meta({
+      description:
+        'no_catalogue, unknown_fact, unknown_path, unknown_placeholder, unknown_recipient_path, ' +
+        'numeric_operator_on_string; in dry runs also empty_placeholder, null_fact, rule_disabled, ' +
+        'other_event, scheduled, user_not_found',
+    }),
+    path: z.string().meta({ description: 'the rule field it is about, e.g. conditions.all[0].path' }),
+    message: z.string(),
+    suggestion: z.string().optional().meta({ description: 'the nearest known path, fact or placeholder' }),
+  })
+  .meta({ id: 'Warning', description: 'Valid but probably wrong; the rule is saved (or dry-run) anyway.' });
+
+/** What POST/PUT/PATCH /rules answer: the rule as saved, and what looks wrong in it. */
+export const ruleWithWarningsSchema = ruleSchema
+  .extend({ warnings: z.array(warningSchema) })
+  .meta({ id: 'RuleWithWarnings' });
 
 export type Rule = RuleBody & { id: string; version: number; createdAt: string; updatedAt: string };
 
@@ -601,19 +634,11 @@ export const dryRunResultSchema = z
       .array(renderedActionSchema)
       .meta({ description: 'What a real run would send; nothing is sent.' }),
     userFound: z.boolean().nullable().meta({ description: 'null when the event names no user.' }),
-    warnings: z
-      .array(
-        z.object({
-          code: z.string(),
-          path: z.string(),
-          message: z.string(),
-          suggestion: z.string().optional(),
-        }),
-      )
-      .meta({
-        description:
-          'Why a real event might not reach this rule (disabled, other event name), or what a real run would refuse (an SMS over 1,600 characters).',
-      }),
+    warnings: z.array(warningSchema).meta({
+      description:
+        'What the rule write would warn about, plus what this event shows (placeholders that rendered ' +
+        'empty, conditions whose fact read null, a disabled rule, another event name, an SMS over 1,600 characters).',
+    }),
   })
   .meta({ id: 'DryRunResult' });
 

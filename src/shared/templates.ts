@@ -1,33 +1,47 @@
 /**
- * `{{fact.path}}` templates: values are substituted, never evaluated. Shared by validation, the dry run
- * and the activities so that what validates is exactly what renders.
+ * `{{fact.path}}` templates: values are substituted, never evaluated. A placeholder is a fact name
+ * followed by the path as in a condition without its `$`: `{{job.number}}`, `{{job.items[0].name}}`,
+ * `{{job['first name']}}`, `{{job.client["e-mail"]}}`. Shared by validation, the dry run and the
+ * activities so that what validates is exactly what renders.
  */
-import { factValue, parsePath, resolveSegments, type PathSegment } from './paths';
+import {
+  factValue,
+  parsePath,
+  parseStoredPath,
+  pathProblem,
+  resolveSegments,
+  type PathSegment,
+} from './paths';
 
 // No nested quantifiers and no braces inside: matching is linear in the template's length.
 const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
-const REFERENCE = /^[A-Za-z_][A-Za-z0-9_]*((\.[A-Za-z_][A-Za-z0-9_-]*)|(\[\d{1,6}\]))*$/;
+const FACT = /^[A-Za-z_][A-Za-z0-9_]*/;
 const RESERVED_FACTS = new Set(['__proto__', 'prototype', 'constructor']);
 
 type Part = string | { fact: string; path: PathSegment[]; source: string };
 
 export class TemplateError extends Error {}
 
-export function parseTemplate(template: string): Part[] {
+/**
+ * `strict` (validation) takes the RFC 9535 grammar only; rendering also reads the pre-RFC forms
+ * (`{{job.job-id}}`) so that templates saved before keep rendering as they did.
+ */
+export function parseTemplate(template: string, strict = false): Part[] {
   const parts: Part[] = [];
   let last = 0;
   for (const m of template.matchAll(PLACEHOLDER)) {
     const ref = m[1].trim();
     const shown = ref.length > 60 ? `${ref.slice(0, 60)}…` : ref;
-    if (!REFERENCE.test(ref))
+    const fact = FACT.exec(ref)?.[0];
+    if (fact === undefined)
       throw new TemplateError(`"{{${shown}}}" is not a value reference such as {{job.number}}`);
-    const dot = ref.search(/[.[]/);
-    const fact = dot === -1 ? ref : ref.slice(0, dot);
-    const path = parsePath('$' + (dot === -1 ? '' : ref.slice(dot)));
-    if (RESERVED_FACTS.has(fact) || path === null) {
-      throw new TemplateError(
-        `"{{${shown}}}" is not allowed: no __proto__, prototype or constructor, at most 32 segments`,
-      );
+    const rest = '$' + ref.slice(fact.length);
+    const path = strict ? parsePath(rest) : parseStoredPath(rest);
+    if (RESERVED_FACTS.has(fact))
+      throw new TemplateError(`"{{${shown}}}" is not allowed: no __proto__, prototype or constructor`);
+    if (path === null) {
+      const why = (pathProblem(rest) ?? '').replace(/\$(?=[.[])/g, fact);
+      throw new TemplateError(`"{{${shown}}}" is not a value reference such as {{job.number}}: ${why}`);
     }
     parts.push(template.slice(last, m.index), { fact, path, source: ref });
     last = m.index + m[0].length;

@@ -16,6 +16,7 @@ import type { Activities } from '../activities';
 import { FAILURE_TYPES, workflowIds } from '../shared/constants';
 import type { RuleRunInput, RuleRunResult } from '../shared/run-types';
 import { runAction } from './actions';
+import { recordingOutcome } from './outcome';
 
 /** Runs recorded before this patch called prepareRun as a (remote) activity. */
 export const PREPARE_RUN_LOCAL = 'prepare-run-local';
@@ -30,6 +31,10 @@ const remote = proxyActivities<Activities>(prepareOptions);
 const local = proxyLocalActivities<Activities>(prepareOptions);
 
 export async function ruleRunWorkflow(input: RuleRunInput): Promise<RuleRunResult> {
+  return recordingOutcome(() => runRule(input));
+}
+
+async function runRule(input: RuleRunInput): Promise<RuleRunResult> {
   const { rule, event } = input;
   // The delay is measured from ingest, not from when this run happened to start.
   const wait = rule.delayMs - (Date.now() - Date.parse(event.receivedAt));

@@ -9,6 +9,7 @@ import { continueAsNew, proxyActivities, setCurrentDetails, sleep, workflowInfo 
 import type { Activities } from '../activities';
 import type { TickInput, TickResult, TickState } from '../shared/run-types';
 import { runAction } from './actions';
+import { recordingOutcome } from './outcome';
 
 export const TICK_PAGE_SIZE = 200;
 const PAGES_PER_RUN = 5;
@@ -22,6 +23,10 @@ const { prepareTickPage } = proxyActivities<Activities>({
 });
 
 export async function scheduledRuleWorkflow(input: TickInput): Promise<TickResult> {
+  return recordingOutcome(() => runTick(input));
+}
+
+async function runTick(input: TickInput): Promise<TickResult> {
   const { workflowId } = workflowInfo();
   const state: TickState = input.state ?? {
     startedAt: new Date().toISOString(),

@@ -114,7 +114,9 @@ describe('migrations', () => {
     await admin.query(`CREATE DATABASE ${name}`);
     try {
       const url = process.env.TEST_DATABASE_URL!.replace(/\/crm$/, `/${name}`);
-      expect(await migrate(url)).toEqual(expect.arrayContaining(['Init1732200000000']));
+      expect(await migrate(url)).toEqual(
+        expect.arrayContaining(['Init1732200000000', 'EventCatalogue1764900000300']),
+      );
       expect(await migrate(url)).toEqual([]);
       const db = await createDataSource(url).initialize();
       const tables = await db.query(
@@ -126,6 +128,7 @@ describe('migrations', () => {
           'accounts',
           'deliveries',
           'email_templates',
+          'event_types',
           'outbox_messages',
           'rules',
           'users',

@@ -1,4 +1,8 @@
-/** GET /openapi.json and the /docs page, against the running API. */
+/** GET /openapi.json and the /docs page, against the running API; the served document is linted. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { jsonSchema } from '../../src/api/openapi-helpers';
 import { DELAY_UNITS, OPERATORS, ruleBodySchema } from '../../src/shared/schemas';
 import { startStack, type AccountClient, type Stack } from '../helpers/stack';
@@ -35,7 +39,10 @@ const ROUTES: Record<string, string[]> = {
   '/templates/{id}': ['delete', 'get', 'put'],
   '/events': ['post'],
   '/events/batch': ['post'],
+  '/event-types': ['get'],
+  '/event-types/{name}': ['delete', 'get'],
   '/executions': ['get'],
+  '/executions/stats': ['get'],
   '/executions/{workflowId}': ['get'],
   '/executions/{workflowId}/cancel': ['post'],
   '/executions/{workflowId}/retry': ['post'],
@@ -107,10 +114,10 @@ test('every operation is well formed: unique id, responses, declared path parame
   for (const [path, method, op] of operations()) {
     const where = `${method.toUpperCase()} ${path}`;
     expect([where, typeof op.summary]).toEqual([where, 'string']);
-    if (op.operationId) {
-      expect(ids.has(op.operationId)).toBe(false);
-      ids.add(op.operationId);
-    }
+    // A generated client names its methods after these: present, unique, camelCase.
+    expect([where, op.operationId]).toEqual([where, expect.stringMatching(/^[a-z][A-Za-z0-9]+$/)]);
+    expect(ids.has(op.operationId)).toBe(false);
+    ids.add(op.operationId);
     const codes = Object.keys(op.responses ?? {});
     expect([where, codes.some((c) => /^[23]\d\d$/.test(c))]).toEqual([where, true]);
     for (const c of codes) {
@@ -136,6 +143,92 @@ test('every operation is well formed: unique id, responses, declared path parame
     }
   }
   expect(ids.size).toBeGreaterThan(20);
+});
+
+test('stable operation ids for the generated client', () => {
+  const id = (p: string, m: string) => doc.paths[p][m].operationId;
+  expect([id('/rules', 'get'), id('/rules', 'post'), id('/rules/{id}', 'get')]).toEqual([
+    'listRules',
+    'createRule',
+    'getRule',
+  ]);
+  expect([
+    id('/executions', 'get'),
+    id('/executions/{workflowId}', 'get'),
+    id('/executions/stats', 'get'),
+  ]).toEqual(['listExecutions', 'getExecution', 'getExecutionStats']);
+  expect([id('/executions/{workflowId}/cancel', 'post'), id('/event-types/{name}', 'get')]).toEqual([
+    'cancelExecution',
+    'getEventType',
+  ]);
+});
+
+describe('the served document passes the linters CI runs', () => {
+  let dir: string;
+  let file: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'openapi-lint-'));
+    file = path.join(dir, 'openapi.json');
+    writeFileSync(file, JSON.stringify(doc, null, 2));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("Redocly's recommended ruleset (the pinned @redocly/cli): no errors", () => {
+    const bin = path.join(__dirname, '../../node_modules/.bin/redocly');
+    const r = spawnSync(bin, ['lint', file, '--extends', 'recommended', '--format', 'json'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: {
+        ...process.env,
+        REDOCLY_TELEMETRY: 'off',
+        REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+        NO_COLOR: '1',
+      },
+    });
+    const report = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+    const errors = report.problems.filter((p: { severity: string }) => p.severity === 'error');
+    expect(errors.map((p: { ruleId: string; message: string }) => `${p.ruleId}: ${p.message}`)).toEqual([]);
+    expect(r.status).toBe(0);
+    // What the issue named: servers, license, operation ids, empty anyOf branches.
+    const ruleIds = report.problems.map((p: { ruleId: string }) => p.ruleId);
+    for (const rule of [
+      'no-empty-servers',
+      'info-license',
+      'operation-operationId',
+      'no-illogical-composition-keywords',
+    ])
+      expect(ruleIds).not.toContain(rule);
+  });
+
+  test('openapi-spec-validator (PyPI) accepts it', () => {
+    // Installed from PyPI into a temp dir when the machine has none, as the fuzz test installs schemathesis.
+    const env = { ...process.env };
+    if (spawnSync('python3', ['-c', 'import openapi_spec_validator']).status !== 0) {
+      const target = path.join(dir, 'py');
+      const pip = spawnSync(
+        'python3',
+        [
+          '-m',
+          'pip',
+          'install',
+          '--quiet',
+          '--disable-pip-version-check',
+          '--target',
+          target,
+          'openapi-spec-validator==0.9.0',
+        ],
+        { encoding: 'utf8', timeout: 300_000, env: { ...env, PIP_ROOT_USER_ACTION: 'ignore' } },
+      );
+      expect([pip.status, pip.stderr.slice(-500)]).toEqual([0, expect.any(String)]);
+      env.PYTHONPATH = target;
+    }
+    const r = spawnSync('python3', ['-m', 'openapi_spec_validator', file], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env,
+    });
+    expect([r.status, r.stdout.trim()]).toEqual([0, `${file}: OK`]);
+  });
 });
 
 test('every $ref resolves', () => {

@@ -82,6 +82,29 @@ describe('replay FILE.json', () => {
     expect(r.stdout).toContain('replayed 4 histories: 4 ok, 0 failed');
   });
 
+  test('runs recorded before the Outcome search attribute (no upsert at their end) still replay: exit 0', async () => {
+    const names = [
+      'event-run.json',
+      'sent-run.json',
+      'skipped-run.json',
+      'failed-run.json',
+      'scheduled-tick.json',
+    ];
+    const files = names.map((f) => history(path.join('before-outcome', f)));
+    const r = await cli(['replay', ...files]);
+    expect(r.stderr).not.toContain('FAILED');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('replayed 5 histories: 5 ok, 0 failed');
+    // The current ones end by upserting it; the older ones do not.
+    const upserted = (file: string) =>
+      JSON.parse(readFileSync(file, 'utf8')).events.some(
+        (e: any) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.Outcome,
+      );
+    for (const f of ['sent-run.json', 'skipped-run.json', 'failed-run.json', 'scheduled-tick.json'])
+      expect([f, upserted(history(f))]).toEqual([f, true]);
+    for (const f of files) expect([f, upserted(f)]).toEqual([f, false]);
+  });
+
   test('a tampered history (an activity type changed) fails: non-zero, naming the run and the mismatch', async () => {
     const h = JSON.parse(readFileSync(history('failed-run.json'), 'utf8'));
     const scheduled = h.events.find(

@@ -116,6 +116,13 @@ async function create(client: AccountClient, body: unknown): Promise<any> {
   return res.body;
 }
 
+/** The one warning of a rule whose event this account has not sent yet (src/services/warnings.ts). */
+const noCatalogue = (eventName = 'job.status.changed') => ({
+  code: 'no_catalogue',
+  path: 'trigger.eventName',
+  message: expect.stringContaining(`no "${eventName}" event has been seen`),
+});
+
 function expectError(res: { status: number; body: any }, status: number, code: string) {
   expect(res.status).toBe(status);
   expect(res.body).toEqual({
@@ -129,7 +136,8 @@ describe('the seed rules', () => {
   });
 
   test('the simple seed rule is accepted as written; accountId and _id in the body are ignored', async () => {
-    const rule = await create(acct, seedSimple);
+    const { warnings, ...rule } = await create(acct, seedSimple);
+    expect(warnings).toEqual([noCatalogue()]);
     expect(rule).toEqual({
       id: expect.stringMatching(/^rule_/),
       name: seedSimple.name,
@@ -422,7 +430,7 @@ describe('validation: each rule names the field and says what is wrong', () => {
     [
       'path without $',
       { conditions: { all: [{ fact: 'job', path: 'status', operator: 'equal', value: 1 }] } },
-      { path: 'conditions.all[0].path', message: 'must start with $, as in $.job.status' },
+      { path: 'conditions.all[0].path', message: 'path "status" on fact job: write "$.status"' },
     ],
     [
       'prototype path',
@@ -672,7 +680,7 @@ describe('the dry run', () => {
         { index: 1, type: 'webhook', url: hook, method: 'POST', payload: { n: 'J-1', total: 250 } },
       ],
       userFound: null,
-      warnings: [],
+      warnings: [noCatalogue()],
     });
     // Nothing was sent and nothing was started.
     await new Promise((r) => setTimeout(r, 500));
@@ -759,6 +767,12 @@ describe('the dry run', () => {
         path: 'event.userId',
         message: `no user "${user.id}" in this account: the user fact is null`,
       },
+      noCatalogue(),
+      {
+        code: 'empty_placeholder',
+        path: 'actions[0].params.message',
+        message: '{{job.number}} rendered empty for this event',
+      },
     ]);
   });
 
@@ -766,7 +780,8 @@ describe('the dry run', () => {
     const event = { name: 'job.status.changed', payload: { job: { status: 'Done', number: 'J-3' } } };
     const nested = await acct.post('/rules/test', { rule: smsRule(), event });
     expect(nested.status).toBe(200);
-    expect(nested.body).toMatchObject({ matched: true, actions: [{ body: 'Job J-3 done' }], warnings: [] });
+    expect(nested.body).toMatchObject({ matched: true, actions: [{ body: 'Job J-3 done' }] });
+    expect(nested.body.warnings).toEqual([noCatalogue()]);
     const flat = await acct.post('/rules/test', { ...smsRule(), event });
     expect(flat.body).toEqual(nested.body);
     const before = (
@@ -783,9 +798,14 @@ describe('the dry run', () => {
       rule: smsRule({ enabled: false }),
       event: { ...event, name: 'job.created' },
     });
-    expect(otherName.body.warnings.map((w: { message: string }) => w.message)).toEqual([
-      'the rule is disabled: real events do not run it',
-      'the rule triggers on "job.status.changed", not on "job.created"',
+    expect(otherName.body.warnings).toEqual([
+      { code: 'rule_disabled', path: 'enabled', message: 'the rule is disabled: real events do not run it' },
+      {
+        code: 'other_event',
+        path: 'trigger.eventName',
+        message: 'the rule triggers on "job.status.changed", not on "job.created"',
+      },
+      noCatalogue(),
     ]);
     const after = (
       await stack.db.query('SELECT count(*)::int AS n FROM rules WHERE account_id = $1', [acct.id])
@@ -806,7 +826,7 @@ describe('the dry run', () => {
 
 describe('isolation', () => {
   test("another account's rule is a 404 for read, replace, patch, delete, test and run-now", async () => {
-    const rule = await create(acct, smsRule());
+    const { warnings: _w, ...rule } = await create(acct, smsRule());
     const attempts = [
       other.get(`/rules/${rule.id}`),
       other.put(`/rules/${rule.id}`, smsRule()),

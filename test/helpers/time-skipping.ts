@@ -14,9 +14,15 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   // The SDK gives the server 5 s to listen, which a loaded 2-core machine can miss: try again.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await TestWorkflowEnvironment.createTimeSkipping({
+      const env = await TestWorkflowEnvironment.createTimeSkipping({
         server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
       });
+      // Workflows upsert Outcome when they end: the test server must know it, as the dev server does.
+      await env.connection.operatorService.addSearchAttributes({
+        namespace: env.namespace ?? 'default',
+        searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((n) => [n, 2 /* KEYWORD */])),
+      });
+      return env;
     } catch (err) {
       if (attempt === 3 || !/did not start within/.test(String(err))) throw err;
     }

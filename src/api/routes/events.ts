@@ -17,6 +17,7 @@ import { errors, requestBody, response, type OpenApiPaths } from '../openapi-hel
 import { metrics } from '../../metrics';
 import { EventQuota } from '../event-quota';
 import { AccountGate } from '../in-flight';
+import { catalogueOf } from '../../services/catalogue';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_BATCH = 100;
@@ -87,9 +88,14 @@ export const eventsOpenApi: OpenApiPaths = {
           .object({
             events: z
               .array(
-                z.union([eventSchema, z.unknown()]).meta({
-                  description: 'An Event; one that is not gets an error result in its place',
-                }),
+                z
+                  .union([
+                    eventSchema,
+                    z.unknown().meta({ type: ['object', 'array', 'string', 'number', 'boolean', 'null'] }),
+                  ])
+                  .meta({
+                    description: 'An Event; one that is not gets an error result in its place',
+                  }),
               )
               .min(1)
               .max(MAX_BATCH),
@@ -120,10 +126,11 @@ export const eventsOpenApi: OpenApiPaths = {
   },
 };
 
-export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Router {
+export function eventRoutes({ config, db, temporal, eagerStart, log }: ApiDeps): Router {
   const r = Router();
   // Waiting room of a few batches: a CRM's batch is paced, a flood of them is answered 429.
   const gate = new AccountGate(config.EVENTS_MAX_IN_FLIGHT_PER_ACCOUNT, 4 * MAX_BATCH);
+  const catalogue = catalogueOf(db, log);
 
   /**
    * Starts the event workflow under an id derived from (account, event id). Temporal refuses a second
@@ -172,6 +179,7 @@ export function eventRoutes({ config, temporal, eagerStart, log }: ApiDeps): Rou
           }),
         ),
       );
+      catalogue.observe(account.id, body.name, body.payload);
       metrics.eventsIngested.inc({ outcome: 'accepted' });
       return { status: 202, eventId, workflowId };
     } catch (err) {

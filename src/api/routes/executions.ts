@@ -14,11 +14,14 @@ import {
   ExecutionService,
   listQuerySchema,
   retryResponseSchema,
+  statsQuerySchema,
+  statsSchema,
+  executionStats,
 } from '../../services/executions';
 import { parseOrThrow } from '../../services/validation';
 import { accountOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { errors, json, jsonSchema, type OpenApiPaths } from '../openapi-helpers';
+import { errors, json, jsonSchema, queryParameters, type OpenApiPaths } from '../openapi-helpers';
 
 const workflowIdParam = {
   name: 'workflowId',
@@ -40,10 +43,27 @@ export const executionsOpenApi: OpenApiPaths = {
       description:
         'Read from Temporal visibility, which is eventually consistent: a run appears a moment after it ' +
         'starts. Newest first in the order Temporal visibility keeps (running runs, then by close time). ' +
-        '`kind` tells event runs from rule runs. Page with `limit` and the `nextCursor` of the last page.',
+        '`kind` tells event runs from rule runs, `outcome` what a run came to. Page with `limit` and the ' +
+        '`nextCursor` of the last page.',
+      operationId: 'listExecutions',
       parameters: listParams,
       responses: {
         '200': { description: 'a page of executions', ...json(jsonSchema(executionListSchema, 'output')) },
+        ...errors(400, 401, 503),
+      },
+    },
+  },
+  '/executions/stats': {
+    get: {
+      tags: ['executions'],
+      summary: 'Runs per rule and outcome in a time range',
+      description:
+        'Counted by Temporal visibility (`Outcome` search attribute), never by reading histories; runs ' +
+        'recorded before the attribute existed are not counted. Eventually consistent, like the list.',
+      operationId: 'getExecutionStats',
+      parameters: queryParameters(statsQuerySchema),
+      responses: {
+        '200': { description: 'counts per outcome', ...json(jsonSchema(statsSchema, 'output')) },
         ...errors(400, 401, 503),
       },
     },
@@ -52,6 +72,7 @@ export const executionsOpenApi: OpenApiPaths = {
     get: {
       tags: ['executions'],
       summary: 'One run: status, rule, event, result and its timeline, decoded from the workflow history',
+      operationId: 'getExecution',
       parameters: [workflowIdParam],
       responses: {
         '200': { description: 'the execution', ...json(jsonSchema(executionDetailSchema, 'output')) },
@@ -63,6 +84,7 @@ export const executionsOpenApi: OpenApiPaths = {
     post: {
       tags: ['executions'],
       summary: 'Cancel a running run (sleeping or retrying)',
+      operationId: 'cancelExecution',
       parameters: [workflowIdParam],
       responses: {
         '202': { description: 'cancellation requested', ...json(jsonSchema(cancelResponseSchema, 'output')) },
@@ -74,6 +96,7 @@ export const executionsOpenApi: OpenApiPaths = {
     post: {
       tags: ['executions'],
       summary: 'Run a failed, terminated or timed-out rule run again',
+      operationId: 'retryExecution',
       description:
         'Starts a new rule run `<run>~retry-<n>` for the same rule and event, linked to the old one ' +
         "(`~` cannot appear in event ids, so no event ever maps to a retry's id; retries made before this " +
@@ -114,6 +137,11 @@ export function executionsRoutes({ config, db, temporal }: ApiDeps): Router {
   r.get('/executions', async (req, res) => {
     const q = parseOrThrow(listQuerySchema, req.query);
     res.json(await executions.list(accountOf(res).id, q));
+  });
+
+  r.get('/executions/stats', async (req, res) => {
+    const q = parseOrThrow(statsQuerySchema, req.query);
+    res.json(await executionStats(temporal, db, accountOf(res).id, q));
   });
 
   r.get('/executions/:workflowId', async (req, res) => {

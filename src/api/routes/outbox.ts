@@ -55,6 +55,7 @@ export const outboxOpenApi: OpenApiPaths = {
   '/outbox': {
     get: {
       tags: ['outbox'],
+      operationId: 'listOutbox',
       summary: "List the account's outbox",
       description:
         'Messages that were not sent because their channel is not configured (no SMTP_URL, no TWILIO_*), ' +

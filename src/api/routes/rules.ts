@@ -1,12 +1,14 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { planRun, type PlanEvent } from '../../services/plan';
+import { catalogueOf } from '../../services/catalogue';
+import { buildFacts, findUser, planRun, userFact, type PlanEvent } from '../../services/plan';
+import { dryRunWarnings, ruleWarnings, type Warning } from '../../services/warnings';
 import { RuleService } from '../../services/rules';
 import { RuleSchedules } from '../../services/schedules';
 import { parseOrThrow, prefixDetails, validateRule, type RuleContext } from '../../services/validation';
 import { workflowIds } from '../../shared/constants';
 import { ApiError } from '../../shared/errors';
-import { smsBodyWarnings, type DryRunWarning } from '../../shared/sms';
+import { smsBodyWarnings } from '../../shared/sms';
 import {
   dryRunResultSchema,
   dryRunSchema,
@@ -15,6 +17,7 @@ import {
   ruleListQuerySchema,
   rulePatchSchema,
   ruleSchema,
+  ruleWithWarningsSchema,
   unsavedDryRunSchema,
   type Rule,
   type RuleBody,
@@ -79,7 +82,7 @@ export const rulesOpenApi: OpenApiPaths = {
       operationId: 'createRule',
       requestBody: withExample(requestBody(ruleBodySchema), EXAMPLE_RULE),
       responses: {
-        '201': response(ruleSchema, 'The rule, version 1'),
+        '201': response(ruleWithWarningsSchema, 'The rule, version 1, with warnings'),
         ...errors(400, 401, 413, 415, 503),
       },
     },
@@ -123,7 +126,10 @@ export const rulesOpenApi: OpenApiPaths = {
       summary: 'Replace a rule (version + 1)',
       operationId: 'replaceRule',
       requestBody: requestBody(ruleBodySchema),
-      responses: { '200': response(ruleSchema, 'The new version'), ...errors(400, 401, 404, 503) },
+      responses: {
+        '200': response(ruleWithWarningsSchema, 'The new version, with warnings'),
+        ...errors(400, 401, 404, 503),
+      },
     },
     patch: {
       tags,
@@ -131,7 +137,10 @@ export const rulesOpenApi: OpenApiPaths = {
       description: 'The fields sent replace the stored ones; the merged rule is validated whole.',
       operationId: 'patchRule',
       requestBody: requestBody(rulePatchSchema),
-      responses: { '200': response(ruleSchema, 'The new version'), ...errors(400, 401, 404, 409, 503) },
+      responses: {
+        '200': response(ruleWithWarningsSchema, 'The new version, with warnings'),
+        ...errors(400, 401, 404, 409, 503),
+      },
     },
     delete: {
       tags,
@@ -187,9 +196,15 @@ function asBody(rule: Rule): Record<string, unknown> {
 const MAX_PATCH_ATTEMPTS = 3;
 const scheduled = (rule: Rule) => 'schedule' in rule.trigger;
 
-export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
+export function rulesRoutes({ db, config, temporal, log }: ApiDeps): Router {
   const r = Router();
   const rules = new RuleService(db);
+  const catalogue = catalogueOf(db, log);
+  /** Checked against what the account's events of the rule's trigger looked like so far. */
+  async function warningsFor(accountId: string, rule: RuleBody): Promise<Warning[]> {
+    const eventName = 'eventName' in rule.trigger ? rule.trigger.eventName : null;
+    return ruleWarnings(rule, eventName ? await catalogue.get(accountId, eventName) : null);
+  }
   // Every rule write goes through the Schedule sync, so a scheduled rule's Temporal Schedule matches it.
   const schedules = new RuleSchedules(temporal, config);
   const ctx = (res: Response): RuleContext => ({
@@ -211,31 +226,34 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
       occurredAt: input.occurredAt ?? new Date().toISOString(),
     };
     const plan = await planRun(db, accountId, rule, event);
-    const warnings: DryRunWarning[] = [];
-    const warn = (code: string, path: string, message: string) => warnings.push({ code, path, message });
-    if (!rule.enabled) warn('rule_disabled', 'enabled', 'the rule is disabled: real events do not run it');
+    const warnings: Warning[] = [];
+    const add = (code: string, path: string, message: string) => warnings.push({ code, path, message });
+    if (!rule.enabled) add('rule_disabled', 'enabled', 'the rule is disabled: real events do not run it');
     if ('eventName' in rule.trigger && rule.trigger.eventName !== event.name) {
-      warn(
-        'event_name_mismatch',
+      add(
+        'other_event',
         'trigger.eventName',
         `the rule triggers on "${rule.trigger.eventName}", not on "${event.name}"`,
       );
     }
     if ('schedule' in rule.trigger) {
-      warn(
-        'scheduled_rule',
+      add(
+        'scheduled',
         'trigger.schedule',
         'the rule runs on a schedule over the users; this dry run used the event given',
       );
     }
     if (plan.userFound === false) {
-      warn(
+      add(
         'user_not_found',
         'event.userId',
         `no user "${event.userId}" in this account: the user fact is null`,
       );
     }
     warnings.push(...smsBodyWarnings(plan.actions));
+    const user = plan.userFound ? await findUser(db, accountId, event.userId!) : null;
+    const facts = buildFacts(event, user ? userFact(user) : null);
+    warnings.push(...(await warningsFor(accountId, rule)), ...dryRunWarnings(rule, plan.conditions, facts));
     res.json({ ...plan, warnings });
   }
 
@@ -249,7 +267,10 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
         if (scheduled(created)) await schedules.sync(accountId, created);
       },
     });
-    res.status(201).location(`/rules/${rule.id}`).json(rule);
+    res
+      .status(201)
+      .location(`/rules/${rule.id}`)
+      .json({ ...rule, warnings: await warningsFor(accountId, rule) });
   });
 
   r.get('/rules', async (req, res) => {
@@ -300,9 +321,11 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
     const id = idParam(req.params.id, 'rule');
     const before = await rules.get(accountId, id); // another account's rule is a 404 whatever the body
     const body = await validateRule(req.body, ctx(res));
-    res.json(
-      await rules.replace(accountId, id, body, undefined, { keyId, then: syncAfter(accountId, before) }),
-    );
+    const rule = await rules.replace(accountId, id, body, undefined, {
+      keyId,
+      then: syncAfter(accountId, before),
+    });
+    res.json({ ...rule, warnings: await warningsFor(accountId, rule) });
   });
 
   r.patch('/rules/:id', async (req, res) => {
@@ -325,7 +348,7 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
         current = await rules.get(accountId, id);
         continue;
       }
-      res.json(rule);
+      res.json({ ...rule, warnings: await warningsFor(accountId, rule) });
       return;
     }
   });

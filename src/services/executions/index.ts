@@ -1,3 +1,4 @@
 export * from './schemas';
 export * from './timeline';
 export * from './service';
+export * from './stats';

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { WORKFLOW_TYPES } from '../../shared/constants';
+import { RUN_OUTCOMES } from '../../shared/outcomes';
 import { EVENT_ID } from '../../shared/schemas';
 
 export const EXECUTION_STATUSES = [
@@ -46,6 +47,13 @@ export const executionSummarySchema = z.object({
   eventName: z.string().nullable(),
   eventId: z.string().nullable(),
   retryOf: z.string().nullable().describe('the failed run this one retries'),
+  outcome: z
+    .enum(RUN_OUTCOMES)
+    .nullable()
+    .describe(
+      'what a rule run or scheduled tick came to (the `Outcome` search attribute; derived from the result ' +
+        'for runs recorded before it); null for event runs and runs still running',
+    ),
   startedAt: time,
   closedAt: time.nullable(),
 });
@@ -256,7 +264,11 @@ export type DeliveryDto = z.infer<typeof deliverySchema>;
 export const executionDetailSchema = executionSummarySchema.extend({
   event: eventSchemaOut.nullable(),
   /** The run's result: RuleRunResult for a rule run (also for a failed one), the matched rules for an event run. */
-  result: z.unknown().nullable(),
+  // Any JSON, said explicitly: an empty schema in anyOf reads as a mistake to OpenAPI linters.
+  result: z
+    .unknown()
+    .meta({ type: ['object', 'array', 'string', 'number', 'boolean'] })
+    .nullable(),
   error: z
     .object({ type: z.string().nullable(), message: z.string() })
     .nullable()
@@ -297,6 +309,12 @@ export const listQuerySchema = z
     eventId: z.string().regex(EVENT_ID, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional(),
     status: z.enum(FILTER_STATUSES).optional(),
     kind: z.enum(['event', 'rule-run']).optional(),
+    outcome: z
+      .enum(RUN_OUTCOMES)
+      .optional()
+      .describe('only runs that ended so (runs recorded before the `Outcome` attribute are not matched)'),
+    since: time.optional().describe('only runs started at or after this time'),
+    until: time.optional().describe('only runs started before this time'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z
       .string()
@@ -306,6 +324,30 @@ export const listQuerySchema = z
   })
   .strict();
 export type ListQuery = z.infer<typeof listQuerySchema>;
+
+export const statsQuerySchema = z
+  .object({
+    since: time.describe('count runs started at or after this time'),
+    until: time.optional().describe('and before this time (default: now)'),
+    ruleId: listQuerySchema.shape.ruleId,
+  })
+  .strict();
+export type StatsQuery = z.infer<typeof statsQuerySchema>;
+
+const outcomeCounts = z.object(
+  Object.fromEntries(RUN_OUTCOMES.map((o) => [o, z.number().int()])),
+) as z.ZodObject<Record<(typeof RUN_OUTCOMES)[number], z.ZodNumber>>;
+export const statsSchema = z.object({
+  since: time,
+  until: time.nullable(),
+  total: outcomeCounts.describe(
+    "every run of the account's rules (also of rules since deleted), per outcome",
+  ),
+  rules: z
+    .array(z.object({ ruleId: z.string(), ruleName: z.string(), counts: outcomeCounts }))
+    .describe('per rule of the account (rules without runs in the range have zeros)'),
+});
+export type Stats = z.infer<typeof statsSchema>;
 
 const STATUS_TO_VISIBILITY: Record<(typeof FILTER_STATUSES)[number], string> = {
   running: 'Running',
@@ -330,6 +372,9 @@ export function quote(value: string): string {
 /** `AccountId = '<caller>'` first, always; filters only narrow it with AND. */
 export function buildListQuery(accountId: string, f: Omit<ListQuery, 'limit' | 'cursor'>): string {
   const clauses = [`AccountId = ${quote(accountId)}`];
+  if (f.outcome !== undefined) clauses.push(`Outcome = ${quote(f.outcome)}`);
+  if (f.since !== undefined) clauses.push(`StartTime >= ${quote(f.since)}`);
+  if (f.until !== undefined) clauses.push(`StartTime < ${quote(f.until)}`);
   if (f.ruleId !== undefined) clauses.push(`RuleId = ${quote(f.ruleId)}`);
   if (f.eventName !== undefined) clauses.push(`EventName = ${quote(f.eventName)}`);
   if (f.eventId !== undefined) clauses.push(`EventId = ${quote(f.eventId)}`);

@@ -45,6 +45,7 @@ import {
   retryResponseSchema,
   ruleRunRefSchema,
 } from './schemas';
+import { runOutcome } from './outcome';
 
 const invalidCursor = () => new ApiError(400, 'invalid_cursor', 'cursor is not one this API returned');
 
@@ -97,14 +98,17 @@ export class ExecutionService {
       if (q.cursor !== undefined && (err as { code?: number }).code === 3) throw invalidCursor();
       throw err;
     }
-    const items = await Promise.all(response.executions.map((raw) => this.summarize(raw)));
+    const items = await Promise.all(response.executions.map((raw) => this.summarize(accountId, raw)));
     // Defence in depth: never hand out a row of another account, whatever the query matched.
     const own = items.filter((i) => i.accountId === accountId).map(({ accountId: _a, ...rest }) => rest);
     const token = response.nextPageToken;
     return { items: own, nextCursor: token && token.length ? writeCursor(token, query) : null };
   }
 
-  private async summarize(raw: RawWorkflowExecutionInfo): Promise<ExecutionSummary & { accountId: unknown }> {
+  private async summarize(
+    accountId: string,
+    raw: RawWorkflowExecutionInfo,
+  ): Promise<ExecutionSummary & { accountId: unknown }> {
     const sa: Record<string, unknown> = {};
     for (const [k, p] of Object.entries(raw.searchAttributes?.indexedFields ?? {})) {
       // Search attributes always use the default (JSON) converter, never a custom codec.
@@ -114,13 +118,29 @@ export class ExecutionService {
     const memo: Record<string, unknown> = {};
     for (const [k, p] of Object.entries(raw.memo?.fields ?? {})) memo[k] = await this.decode(p);
     const workflowType = raw.type?.name ?? '';
+    const kind = kindOf(workflowType);
+    const status = statusFromCode(raw.status);
+    const workflowId = raw.execution?.workflowId ?? '';
+    const runId = raw.execution?.runId ?? '';
+    // Another account's row is dropped by the caller: never read its history.
+    const outcome =
+      sa.AccountId === accountId
+        ? await runOutcome(this.client, this.decode, {
+            kind,
+            status,
+            attribute: sa.Outcome,
+            workflowId,
+            runId,
+          })
+        : null;
     return {
       accountId: sa.AccountId,
-      workflowId: raw.execution?.workflowId ?? '',
-      runId: raw.execution?.runId ?? '',
-      kind: kindOf(workflowType),
+      workflowId,
+      runId,
+      kind,
       workflowType,
-      status: statusFromCode(raw.status),
+      status,
+      outcome,
       ruleId: str(sa.RuleId),
       ruleName: str(memo.ruleName),
       ruleVersion: int(memo.ruleVersion),
@@ -170,6 +190,18 @@ export class ExecutionService {
       eventName: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.EventName) ?? run.event?.name ?? null,
       eventId: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.EventId) ?? run.event?.id ?? null,
       retryOf: input?.retryOf ?? str(memo.retryOf),
+      outcome: await runOutcome(
+        this.client,
+        this.decode,
+        {
+          kind: run.kind,
+          status,
+          attribute: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.Outcome),
+          workflowId,
+          runId: d.runId,
+        },
+        async () => run.result,
+      ),
       startedAt: d.startTime.toISOString(),
       closedAt: d.closeTime ? d.closeTime.toISOString() : null,
       event: run.event,

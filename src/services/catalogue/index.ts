@@ -1,0 +1,3 @@
+export * from './catalogue';
+export * from './shape';
+export * from './suggest';
