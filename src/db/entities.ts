@@ -5,6 +5,8 @@ export interface Account {
   name: string;
   apiKeyHash: string;
   webhookSecret: string;
+  /** For send windows in the `user` timezone when the event has no user (or the user none). */
+  timezone: string;
   createdAt: Date;
 }
 
@@ -34,6 +36,7 @@ export interface RuleRow {
   // jsonb columns, validated by shared/schemas before they are written.
   trigger: object;
   delay: object;
+  sendWindow: object | null;
   conditions: object;
   actions: object[];
   version: number;
@@ -93,6 +96,7 @@ export const AccountEntity = new EntitySchema<Account>({
     name: { type: 'text' },
     apiKeyHash: { type: 'text', name: 'api_key_hash', unique: true },
     webhookSecret: { type: 'text', name: 'webhook_secret' },
+    timezone: { type: 'text', default: 'UTC' },
     createdAt: timestamps.createdAt,
   },
 });
@@ -127,6 +131,7 @@ export const RuleEntity = new EntitySchema<RuleRow>({
     eventName: { type: 'text', name: 'event_name', nullable: true, insert: false, update: false },
     trigger: { type: 'jsonb' },
     delay: { type: 'jsonb' },
+    sendWindow: { type: 'jsonb', name: 'send_window', nullable: true },
     conditions: { type: 'jsonb' },
     actions: { type: 'jsonb' },
     version: { type: 'int' },

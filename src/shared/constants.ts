@@ -8,6 +8,8 @@ export const SEARCH_ATTRIBUTES = {
   RuleId: defineSearchAttributeKey('RuleId', SearchAttributeType.KEYWORD),
   EventName: defineSearchAttributeKey('EventName', SearchAttributeType.KEYWORD),
   EventId: defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD),
+  /** The key value of a keyed rule's run (`trigger.key`): every run for one job. */
+  EntityKey: defineSearchAttributeKey('EntityKey', SearchAttributeType.KEYWORD),
 } as const;
 
 export const SEARCH_ATTRIBUTE_NAMES = Object.keys(SEARCH_ATTRIBUTES) as (keyof typeof SEARCH_ATTRIBUTES)[];
@@ -17,7 +19,15 @@ export const workflowIds = {
   event: (accountId: string, eventId: string) => `event-${accountId}-${eventId}`,
   ruleRun: (ruleId: string, eventId: string) => `run-${ruleId}-${eventId}`,
   schedule: (ruleId: string) => `schedule-${ruleId}`,
+  /**
+   * A keyed rule's one run per key value: `~` never appears in rule or event ids, so this cannot meet
+   * a per-event id. Keys outside the event-id alphabet (or long) are named by a hash (see keyIdPart).
+   */
+  keyedRun: (ruleId: string, keyPart: string) => `run-${ruleId}~${keyPart}`,
 };
+
+/** The signal keyed runs receive for later events with their key (a FollowMessage). */
+export const FOLLOW_SIGNAL = 'follow';
 
 export const WORKFLOW_TYPES = {
   event: 'eventWorkflow',
