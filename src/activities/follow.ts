@@ -3,7 +3,12 @@
  * the (rule, key) run, and when that run sends.
  */
 import { createHash } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { AccountEntity } from '../db/entities';
 import { findUser } from '../services/plan';
@@ -52,17 +57,57 @@ function isOlder(e: RunEvent, than: RunEvent): boolean {
   return Date.parse(e.receivedAt) < Date.parse(than.receivedAt);
 }
 
+/** The plan for `event`: stale when older than the event of the plan it would replace. */
+export function sendPlan(
+  rule: Pick<Rule, 'delay' | 'window'>,
+  event: RunEvent,
+  now: number,
+  tz: string,
+  previous: { event: RunEvent; sendAt: string } | null,
+): SendPlan {
+  if (previous && isOlder(event, previous.event))
+    return {
+      status: 'stale',
+      reason: `${describe(event)} occurred ${event.occurredAt}, before ${describe(previous.event)}: ignored`,
+    };
+  const t = computeSendTime(rule, event, now, tz);
+  if (t.status === 'skip') return t;
+  const rescheduled = previous ? { from: previous.sendAt, byEvent: describe(event) } : null;
+  const parts = [
+    rescheduled
+      ? `rescheduled ${rescheduled.from} → ${t.sendAt} by ${rescheduled.byEvent}`
+      : `send at ${t.sendAt}`,
+    `(${t.basis})`,
+  ];
+  if (t.window) parts.push(`waiting for the window to open at ${t.window.opensAt} (${t.window.timezone})`);
+  return {
+    status: 'planned',
+    sendAt: t.sendAt,
+    dueAt: t.dueAt,
+    basis: t.basis,
+    window: t.window,
+    rescheduled,
+    text: parts.join(' '),
+  };
+}
+
+/** A window's timezone: its own, or for `user` the event user's, else the account's. */
+export async function windowZone(
+  db: DataSource,
+  accountId: string,
+  rule: Pick<Rule, 'window'>,
+  event: Pick<RunEvent, 'userId'>,
+): Promise<string> {
+  if (!rule.window) return 'UTC';
+  if (rule.window.timezone !== 'user') return rule.window.timezone;
+  const user = event.userId ? await findUser(db, accountId, event.userId) : null;
+  if (user?.timezone) return user.timezone;
+  const account = await db.getRepository(AccountEntity).findOneBy({ id: accountId });
+  return account?.timezone ?? 'UTC';
+}
+
 export function createFollowActivities(db: DataSource, temporal: Client) {
   const rules = new RuleService(db);
-
-  async function windowZone(accountId: string, rule: Rule, event: RunEvent): Promise<string> {
-    if (!rule.window) return 'UTC';
-    if (rule.window.timezone !== 'user') return rule.window.timezone;
-    const user = event.userId ? await findUser(db, accountId, event.userId) : null;
-    if (user?.timezone) return user.timezone;
-    const account = await db.getRepository(AccountEntity).findOneBy({ id: accountId });
-    return account?.timezone ?? 'UTC';
-  }
 
   return {
     /**
@@ -81,12 +126,18 @@ export function createFollowActivities(db: DataSource, temporal: Client) {
       const start = ruleRunStart(accountId, rule, event);
       if (!follow.key) {
         if (follow.as !== 'trigger') return { rule, workflowId: '', runId: null, action: 'not a trigger' };
-        const handle = await temporal.workflow.start(WORKFLOW_TYPES.ruleRun, {
-          ...start,
-          taskQueue,
-          requestEagerStart: true,
-        });
-        return { rule, workflowId: start.workflowId, runId: handle.firstExecutionRunId };
+        try {
+          const handle = await temporal.workflow.start(WORKFLOW_TYPES.ruleRun, {
+            ...start,
+            taskQueue,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            requestEagerStart: true,
+          });
+          return { rule, workflowId: start.workflowId, runId: handle.firstExecutionRunId };
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          return { rule, workflowId: start.workflowId, runId: null };
+        }
       }
       const value = keyValue(follow.key, event);
       const where = `${follow.key.fact}${follow.key.path.slice(1)}`;
@@ -141,28 +192,11 @@ export function createFollowActivities(db: DataSource, temporal: Client) {
       now: string;
       previous?: { event: RunEvent; sendAt: string } | null;
     }): Promise<SendPlan> {
-      const { previous, event } = input;
-      if (previous && isOlder(event, previous.event))
-        return {
-          status: 'stale',
-          reason: `${describe(event)} occurred ${event.occurredAt}, before ${describe(previous.event)}: ignored`,
-        };
       const rule = await rules.find(input.accountId, input.ruleId);
       if (!rule) return { status: 'skip', reason: 'rule was deleted during the delay' };
       if (!rule.enabled) return { status: 'skip', reason: `rule was disabled (version ${rule.version})` };
-      const tz = await windowZone(input.accountId, rule, event);
-      const t = computeSendTime(rule, event, Date.parse(input.now), tz);
-      if (t.status === 'skip') return t;
-      const rescheduled = previous ? { from: previous.sendAt, byEvent: describe(event) } : null;
-      const parts = [
-        rescheduled
-          ? `rescheduled ${rescheduled.from} → ${t.sendAt} by ${rescheduled.byEvent}`
-          : `send at ${t.sendAt}`,
-        `(${t.basis})`,
-      ];
-      if (t.window)
-        parts.push(`waiting for the window to open at ${t.window.opensAt} (${t.window.timezone})`);
-      return { ...t, rescheduled, text: parts.join(' ') };
+      const tz = await windowZone(db, input.accountId, rule, input.event);
+      return sendPlan(rule, input.event, Date.parse(input.now), tz, input.previous ?? null);
     },
   };
 }
