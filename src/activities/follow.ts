@@ -10,8 +10,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
-import { AccountEntity } from '../db/entities';
-import { findUser } from '../services/plan';
+import { windowZone } from '../services/send-time';
 import { RuleService } from '../services/rules';
 import { evaluateConditions } from '../shared/conditions';
 import { FOLLOW_SIGNAL, SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../shared/constants';
@@ -89,21 +88,6 @@ export function sendPlan(
     rescheduled,
     text: parts.join(' '),
   };
-}
-
-/** A window's timezone: its own, or for `user` the event user's, else the account's. */
-export async function windowZone(
-  db: DataSource,
-  accountId: string,
-  rule: Pick<Rule, 'window'>,
-  event: Pick<RunEvent, 'userId'>,
-): Promise<string> {
-  if (!rule.window) return 'UTC';
-  if (rule.window.timezone !== 'user') return rule.window.timezone;
-  const user = event.userId ? await findUser(db, accountId, event.userId) : null;
-  if (user?.timezone) return user.timezone;
-  const account = await db.getRepository(AccountEntity).findOneBy({ id: accountId });
-  return account?.timezone ?? 'UTC';
 }
 
 export function createFollowActivities(db: DataSource, temporal: Client) {

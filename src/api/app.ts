@@ -6,6 +6,7 @@ import { newId } from '../shared/ids';
 import { requireAccount } from './auth';
 import type { ApiDeps } from './deps';
 import { isTemporalUnavailable, temporalUnavailable } from './temporal-unavailable';
+import { accountSelfRoutes } from './routes/account';
 import { accountRoutes } from './routes/accounts';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -18,7 +19,7 @@ import { buildOpenApi } from './openapi';
 import { docsRoutes } from './routes/docs';
 
 export const BODY_LIMIT = '1mb';
-const ACCOUNT_SCOPED = ['/rules', '/users', '/templates', '/events', '/executions', '/outbox'];
+const ACCOUNT_SCOPED = ['/rules', '/users', '/templates', '/events', '/executions', '/outbox', '/account'];
 
 const errorHandler =
   (deps: ApiDeps): ErrorRequestHandler =>
@@ -108,6 +109,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(templatesRoutes(deps));
   app.use(executionsRoutes(deps));
   app.use(outboxRoutes(deps));
+  app.use(accountSelfRoutes(deps));
 
   app.use((req) => {
     throw new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`);

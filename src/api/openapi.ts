@@ -4,6 +4,7 @@
  * app.ts serves itself).
  */
 import { componentSchemas, errorSchema, type OpenApiPaths } from './openapi-helpers';
+import { accountOpenApi } from './routes/account';
 import { accountsOpenApi } from './routes/accounts';
 import { eventsOpenApi } from './routes/events';
 import { executionsOpenApi } from './routes/executions';
@@ -65,6 +66,7 @@ const TAGS = [
   { name: 'executions', description: 'The execution log, read from Temporal history' },
   { name: 'outbox', description: 'Messages of channels that are not configured' },
   { name: 'accounts', description: 'Tenants (operator token)' },
+  { name: 'account', description: "The caller's own account and its settings" },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },
 ];
 
@@ -74,6 +76,7 @@ export function buildOpenApi(): Record<string, unknown> {
     healthOpenApi,
     appOpenApi,
     accountsOpenApi,
+    accountOpenApi,
     rulesOpenApi,
     usersOpenApi,
     templatesOpenApi,

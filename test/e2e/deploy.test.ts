@@ -206,11 +206,11 @@ describe('docker-compose.yml', () => {
     expect(() => environmentOf('api', {})).toThrow(/ADMIN_TOKEN/);
   });
 
-  test('setup registers the four search attributes on the namespace, then migrates', () => {
+  test('setup registers the five search attributes on the namespace, then migrates', () => {
     const setup = services.setup;
     const script = commandText(setup);
     for (const name of SEARCH_ATTRIBUTE_NAMES) expect(script).toContain(`--name ${name} --type Keyword`);
-    expect(SEARCH_ATTRIBUTE_NAMES).toHaveLength(4);
+    expect(SEARCH_ATTRIBUTE_NAMES).toHaveLength(5);
     expect(script).toContain('temporal operator search-attribute create --namespace');
     expect(script.trim().split('\n').pop()).toBe('node dist/src/cli/main.js migrate');
     expect(setup.restart).toBe('no');

@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { planRun, type PlanEvent } from '../../services/plan';
+import { sendTimeFor } from '../../services/send-time';
 import { RuleService } from '../../services/rules';
 import { RuleSchedules } from '../../services/schedules';
 import { parseOrThrow, prefixDetails, validateRule, type RuleContext } from '../../services/validation';
@@ -215,7 +216,15 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
     if (plan.userFound === false) {
       warnings.push(`no user "${event.userId}" in this account: the user fact is null`);
     }
-    res.json({ ...plan, warnings });
+    const now = Date.now();
+    const sendTime = await sendTimeFor(
+      db,
+      accountId,
+      rule,
+      { ...event, id: event.id!, occurredAt: event.occurredAt!, receivedAt: new Date(now).toISOString() },
+      now,
+    );
+    res.json({ ...plan, warnings, sendTime });
   }
 
   r.post('/rules', async (req, res) => {

@@ -275,6 +275,16 @@ export const listQuerySchema = z
       .regex(EVENT_NAME, 'must be a dotted event name such as job.created')
       .optional(),
     eventId: z.string().regex(EVENT_ID, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional(),
+    key: z
+      .string()
+      .min(1)
+      .max(200)
+      // eslint-disable-next-line no-control-regex
+      .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
+      .optional()
+      .meta({
+        description: "A keyed rule's key value (`trigger.key`, such as the job id): every run for it.",
+      }),
     status: z.enum(FILTER_STATUSES).optional(),
     kind: z.enum(['event', 'rule-run']).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -313,6 +323,7 @@ export function buildListQuery(accountId: string, f: Omit<ListQuery, 'limit' | '
   if (f.ruleId !== undefined) clauses.push(`RuleId = ${quote(f.ruleId)}`);
   if (f.eventName !== undefined) clauses.push(`EventName = ${quote(f.eventName)}`);
   if (f.eventId !== undefined) clauses.push(`EventId = ${quote(f.eventId)}`);
+  if (f.key !== undefined) clauses.push(`EntityKey = ${quote(f.key)}`);
   if (f.status !== undefined) clauses.push(`ExecutionStatus = ${quote(STATUS_TO_VISIBILITY[f.status])}`);
   if (f.kind !== undefined)
     clauses.push(
