@@ -12,6 +12,7 @@ import {
   factPathSchema,
   MAX_DELAY_MS,
   UNIT_MS,
+  sendTimeSchema,
   untilDelaySchema,
   windowSchema,
 } from './timing-schemas';
@@ -575,28 +576,6 @@ export const renderedActionSchema = z
     }),
   ])
   .meta({ id: 'RenderedAction' });
-
-const sendTimeSchema = z
-  .union([
-    z.object({ status: z.literal('skip'), reason: z.string() }),
-    z.object({
-      status: z.literal('planned'),
-      sendAt: z.iso.datetime().meta({ description: 'When a run for this event, received now, would send.' }),
-      dueAt: z.iso.datetime().meta({ description: 'The send time before the window moved it.' }),
-      basis: z
-        .string()
-        .meta({ description: 'How it was computed: the date and offset, or ingest and delay.' }),
-      window: z
-        .object({ opensAt: z.iso.datetime(), timezone: z.string() })
-        .nullable()
-        .meta({ description: 'Set when the send window moved the send time.' }),
-      timezone: z
-        .string()
-        .nullable()
-        .meta({ description: "The window's timezone, resolved (null without one)." }),
-    }),
-  ])
-  .meta({ id: 'SendTime', description: 'When a real run would send, or why it would be skipped.' });
 
 export const dryRunResultSchema = z
   .object({

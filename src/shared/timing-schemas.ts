@@ -73,3 +73,26 @@ export const windowSchema = z
       'When a wait ends outside the window, the run waits until it next opens. A start that does not exist on a DST day opens at the next valid minute.',
   });
 export type SendWindow = z.infer<typeof windowSchema>;
+
+/** What a dry run shows of a rule's send time (see shared/send-time.ts). */
+export const sendTimeSchema = z
+  .union([
+    z.object({ status: z.literal('skip'), reason: z.string() }),
+    z.object({
+      status: z.literal('planned'),
+      sendAt: z.iso.datetime().meta({ description: 'When a run for this event, received now, would send.' }),
+      dueAt: z.iso.datetime().meta({ description: 'The send time before the window moved it.' }),
+      basis: z
+        .string()
+        .meta({ description: 'How it was computed: the date and offset, or ingest and delay.' }),
+      window: z
+        .object({ opensAt: z.iso.datetime(), timezone: z.string() })
+        .nullable()
+        .meta({ description: 'Set when the send window moved the send time.' }),
+      timezone: z
+        .string()
+        .nullable()
+        .meta({ description: "The window's timezone, resolved (null without one)." }),
+    }),
+  ])
+  .meta({ id: 'SendTime', description: 'When a real run would send, or why it would be skipped.' });

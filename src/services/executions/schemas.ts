@@ -115,6 +115,10 @@ export const timelineEntrySchema = z.discriminatedUnion('type', [
     workflowId: z.string(),
     runId: z.string().nullable(),
     error: z.string().nullable(),
+    action: z
+      .string()
+      .optional()
+      .describe("keyed rules: what the event did to the key's run (signalled, cancel sent, no pending run)"),
   }),
   z.object({
     type: z.literal('delay_started'),
@@ -211,11 +215,45 @@ export const timelineEntrySchema = z.discriminatedUnion('type', [
     identity: z.string().nullable(),
     reason: z.string().nullable(),
   }),
+  z
+    .object({
+      type: z.literal('send_time_computed'),
+      ...entryBase,
+      sendAt: time,
+      dueAt: time,
+      basis: z.string().describe('the date and offset (or ingest and delay) it came from'),
+    })
+    .describe('a keyed or timed run computed when it sends'),
+  z
+    .object({ type: z.literal('rescheduled'), ...entryBase, from: time, to: time, byEvent: z.string() })
+    .describe('a later event with the same key moved the send time'),
+  z
+    .object({ type: z.literal('stale_update_ignored'), ...entryBase, reason: z.string() })
+    .describe('an event older than the one the run follows was ignored'),
+  z
+    .object({ type: z.literal('window_wait'), ...entryBase, until: time, timezone: z.string() })
+    .describe('the send time fell outside the send window: waiting until it opens'),
+  z
+    .object({ type: z.literal('send_time_skipped'), ...entryBase, reason: z.string() })
+    .describe('the send time had passed, or the date was missing or unparsable'),
+  z
+    .object({
+      type: z.literal('follow_event'),
+      ...entryBase,
+      as: z.enum(['trigger', 'update', 'cancel']),
+      eventName: z.string(),
+      eventId: z.string(),
+      occurredAt: z.string().nullable(),
+    })
+    .describe('a later event with the same key reached the run (a signal)'),
   z.object({
     type: z.literal('outcome'),
     ...entryBase,
     status: z.enum(EXECUTION_STATUSES),
-    outcome: z.string().nullable().describe('sent, conditions_not_met, skipped, failed; or the run status'),
+    outcome: z
+      .string()
+      .nullable()
+      .describe('sent, conditions_not_met, skipped, failed, cancelled; or the run status'),
     message: z.string().nullable(),
   }),
 ]);
