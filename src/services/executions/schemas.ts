@@ -302,7 +302,8 @@ export const retryResponseSchema = z.object({
 /** Strict shapes for filter values: nothing that could close a quote or add a clause. */
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
-export const WORKFLOW_ID = /^[A-Za-z0-9_.:-]{1,400}$/;
+/** `~` separates a keyed run's rule and key (`run-<ruleId>~<key>`). */
+export const WORKFLOW_ID = /^[A-Za-z0-9_.:~-]{1,400}$/;
 
 export const listQuerySchema = z
   .object({
