@@ -290,6 +290,8 @@ export async function decodeHistory(
     activities.clear();
   };
 
+  /** A keyed or timed run's latest planned send time (its planSend markers). */
+  let plannedSendAt: string | null = null;
   for (const e of events) {
     const at = tsMs(e.eventTime);
     const atIso = iso(at);
@@ -383,7 +385,11 @@ export async function decodeHistory(
             outcome: 'failed',
             error: f.message,
           });
-        else timeline.push(...sendPlanEntries(result as SendPlan, atIso));
+        else {
+          timeline.push(...sendPlanEntries(result as SendPlan, atIso));
+          if ((result as SendPlan)?.status === 'planned')
+            plannedSendAt = (result as { sendAt: string }).sendAt;
+        }
       } else if (meta?.activity_type === 'prepareRun') {
         timeline.push(...delayAlreadyElapsed(atIso));
         if (f) {
@@ -444,7 +450,11 @@ export async function decodeHistory(
       const perEvent = ruleInput && !ruleInput.rule.follow ? ruleInput : null;
       const received = perEvent ? Date.parse(perEvent.event.receivedAt) : NaN;
       const plannedEndAt =
-        perEvent && Number.isFinite(received) ? received + perEvent.rule.delayMs : (at ?? 0) + remainingMs;
+        perEvent && Number.isFinite(received)
+          ? received + perEvent.rule.delayMs
+          : plannedSendAt
+            ? Date.parse(plannedSendAt)
+            : (at ?? 0) + remainingMs;
       timers.set(String(e.eventId), { plannedEndAt });
       timeline.push({
         type: 'delay_started',
