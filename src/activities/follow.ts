@@ -24,11 +24,8 @@ const MAX_KEY_LENGTH = 200;
 const PLAIN_KEY = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The key value a rule follows, as a string; null when the event does not carry one. */
-export function keyValue(
-  key: { fact: string; path: string },
-  event: Pick<RunEvent, 'payload'>,
-): string | null {
-  const v = resolvePath(event.payload[key.fact], key.path);
+export function keyValue(key: { fact: string; path: string }, event: RunEvent): string | null {
+  const v = resolvePath(eventFacts(event)[key.fact], key.path);
   if (typeof v === 'string' && v.length > 0 && v.length <= MAX_KEY_LENGTH) return v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return null;
@@ -42,6 +39,14 @@ export function keyIdPart(value: string): string {
   if (PLAIN_KEY.test(value)) return value;
   const hash = createHash('sha256').update(value).digest('base64url').slice(0, 16);
   return `x~${value.replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 24)}~${hash}`;
+}
+
+/** The facts an event carries without a database read: its payload's keys and `event`. */
+function eventFacts(e: RunEvent): Record<string, unknown> {
+  return {
+    ...e.payload,
+    event: { id: e.id, name: e.name, occurredAt: e.occurredAt, userId: e.userId ?? null },
+  };
 }
 
 function describe(e: RunEvent) {
@@ -130,15 +135,10 @@ export function createFollowActivities(db: DataSource, temporal: Client) {
       const message: FollowMessage = { as: follow.as, event };
       if (follow.as === 'cancel') {
         if (follow.cancelConditions) {
-          const { matched } = await evaluateConditions(follow.cancelConditions as ConditionTree, {
-            ...event.payload,
-            event: {
-              id: event.id,
-              name: event.name,
-              occurredAt: event.occurredAt,
-              userId: event.userId ?? null,
-            },
-          });
+          const { matched } = await evaluateConditions(
+            follow.cancelConditions as ConditionTree,
+            eventFacts(event),
+          );
           if (!matched) return { rule, workflowId, runId: null, action: 'cancelOn conditions not met' };
         }
         try {

@@ -14,7 +14,8 @@ export function toRule(row: RuleRow): Rule {
     enabled: row.enabled,
     trigger: row.trigger as Rule['trigger'],
     delay: row.delay as Rule['delay'],
-    window: (row.sendWindow as Rule['window']) ?? null,
+    // Only rules with a send window show one: other rules read exactly as before.
+    ...(row.sendWindow && { window: row.sendWindow as NonNullable<Rule['window']> }),
     conditions: row.conditions as Rule['conditions'],
     actions: row.actions as Rule['actions'],
     version: row.version,

@@ -588,7 +588,7 @@ export const dryRunResultSchema = z
     warnings: z
       .array(z.string())
       .meta({ description: 'Why a real event might not reach this rule (disabled, other event name).' }),
-    sendTime: sendTimeSchema,
+    sendTime: sendTimeSchema.optional(),
   })
   .meta({ id: 'DryRunResult' });
 

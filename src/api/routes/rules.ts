@@ -216,15 +216,20 @@ export function rulesRoutes({ db, config, temporal }: ApiDeps): Router {
     if (plan.userFound === false) {
       warnings.push(`no user "${event.userId}" in this account: the user fact is null`);
     }
-    const now = Date.now();
-    const sendTime = await sendTimeFor(
-      db,
-      accountId,
-      rule,
-      { ...event, id: event.id!, occurredAt: event.occurredAt!, receivedAt: new Date(now).toISOString() },
-      now,
-    );
-    res.json({ ...plan, warnings, sendTime });
+    // Rules with an `until` delay or a window: when a run for this event, received now, would send.
+    if ('until' in rule.delay || rule.window) {
+      const now = Date.now();
+      const sendTime = await sendTimeFor(
+        db,
+        accountId,
+        rule,
+        { ...event, id: event.id!, occurredAt: event.occurredAt!, receivedAt: new Date(now).toISOString() },
+        now,
+      );
+      res.json({ ...plan, warnings, sendTime });
+      return;
+    }
+    res.json({ ...plan, warnings });
   }
 
   r.post('/rules', async (req, res) => {
