@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Clien
 import type { DataSource } from 'typeorm';
 import { planRun } from '../services/plan';
 import { RuleService } from '../services/rules';
-import { UserEntity } from '../db/entities';
+import { AccountEntity, UserEntity } from '../db/entities';
 import type {
   EventWorkflowInput,
   MatchedRule,
@@ -15,12 +15,17 @@ import type {
 import { delayText } from '../services/rules';
 import { WORKFLOW_TYPES } from '../shared/constants';
 import { ruleRunStart } from '../shared/rule-runs';
-import { delayMs } from '../shared/schemas';
+import { delayMs, type Rule } from '../shared/schemas';
+import { nextWindowOpening } from '../shared/send-time';
+import { createFollowActivities } from './follow';
 
 /** `temporal` is the worker's own client: on its connection, starts can be eager (see startRuleRuns). */
 export function createRuleActivities(db: DataSource, temporal: Client) {
   const rules = new RuleService(db);
+  const follow = createFollowActivities(db, temporal);
   return {
+    planSend: follow.planSend,
+
     /** The account's enabled rules for this event name (one indexed query). */
     async findRulesForEvent(
       input: Pick<EventWorkflowInput, 'accountId'> & { eventName: string },
@@ -40,6 +45,7 @@ export function createRuleActivities(db: DataSource, temporal: Client) {
       const { taskQueue } = Context.current().info;
       return Promise.all(
         matched.map(async (rule) => {
+          if (rule.follow) return follow.followEvent(accountId, rule, event, taskQueue);
           const start = ruleRunStart(accountId, rule, event);
           try {
             const handle = await temporal.workflow.start(WORKFLOW_TYPES.ruleRun, {
@@ -68,7 +74,11 @@ export function createRuleActivities(db: DataSource, temporal: Client) {
       const rule = await rules.find(input.accountId, input.ruleId);
       if (!rule) return { status: 'skipped', reason: 'rule was deleted during the delay' };
       if (!rule.enabled) return { status: 'skipped', reason: `rule was disabled (version ${rule.version})` };
-      if (!('eventName' in rule.trigger) || rule.trigger.eventName !== input.event.name) {
+      // A keyed run may send for its latest updateOn event (job.rescheduled): that one counts too.
+      if (
+        !('eventName' in rule.trigger) ||
+        (rule.trigger.eventName !== input.event.name && !rule.trigger.updateOn?.includes(input.event.name))
+      ) {
         return {
           status: 'skipped',
           reason: `rule no longer triggers on ${input.event.name} (version ${rule.version})`,
@@ -126,7 +136,24 @@ export function createRuleActivities(db: DataSource, temporal: Client) {
         checked: users.length,
         nextAfterSeq: users.length === input.pageSize ? users[users.length - 1].seq : null,
         matches,
+        ...(rule.window && (await tickWindow(db, rule, input))),
       };
     },
   };
+}
+
+/**
+ * A scheduled tick's send time in the rule's window: its time plus the delay, moved to the next
+ * opening. The tick has no one user, so `user` means the account's timezone. Intl runs here, in the
+ * activity, so the answer is recorded (see shared/send-time.ts).
+ */
+async function tickWindow(db: DataSource, rule: Rule, input: { accountId: string; tickAt: string }) {
+  const w = rule.window!;
+  const tz =
+    w.timezone === 'user'
+      ? ((await db.getRepository(AccountEntity).findOneBy({ id: input.accountId }))?.timezone ?? 'UTC')
+      : w.timezone;
+  const due = Date.parse(input.tickAt) + delayMs(rule.delay);
+  const sendAt = new Date(nextWindowOpening(due, w, tz)).toISOString();
+  return { sendAt, windowText: `window ${w.start}-${w.end} ${w.days.join(',')} (${tz})` };
 }

@@ -6,6 +6,7 @@ import { newId } from '../shared/ids';
 import { AuthFailures, requireAccount } from './auth';
 import type { ApiDeps } from './deps';
 import { isTemporalUnavailable, temporalUnavailable } from './temporal-unavailable';
+import { accountSelfRoutes } from './routes/account';
 import { accountRoutes } from './routes/accounts';
 import { codecRoutes } from './routes/codec';
 import { eventRoutes } from './routes/events';
@@ -139,6 +140,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(templatesRoutes(deps));
   app.use(executionsRoutes(deps));
   app.use(outboxRoutes(deps));
+  app.use(accountSelfRoutes(deps));
   app.use(keysRoutes(deps));
   app.use(auditRoutes(deps));
   app.use(suppressionsRoutes(deps));

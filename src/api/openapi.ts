@@ -4,6 +4,7 @@
  * app.ts serves itself).
  */
 import { componentSchemas, errorSchema, errors, type OpenApiPaths } from './openapi-helpers';
+import { accountOpenApi } from './routes/account';
 import { accountsOpenApi } from './routes/accounts';
 import { codecOpenApi } from './routes/codec';
 import { eventsOpenApi } from './routes/events';
@@ -79,6 +80,7 @@ const TAGS = [
   { name: 'suppressions', description: 'Addresses that must not be messaged (opt-outs)' },
   { name: 'webhooks', description: 'Signed callbacks from Twilio and unsubscribe links (no API key)' },
   { name: 'accounts', description: 'Tenants (operator token)' },
+  { name: 'account', description: "The caller's own account and its settings" },
   { name: 'operations', description: 'Health, readiness, metrics and this document' },
 ];
 
@@ -109,6 +111,7 @@ export function buildOpenApi(): Record<string, unknown> {
     appOpenApi,
     accountsOpenApi,
     codecOpenApi,
+    accountOpenApi,
     rulesOpenApi,
     ruleVersionsOpenApi,
     usersOpenApi,

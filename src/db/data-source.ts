@@ -1,12 +1,14 @@
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
 import { Init1732200000000 } from '../../migrations/1732200000000-Init';
+import { Reminders1764900000100 } from '../../migrations/1764900000100-Reminders';
 import { Consent1764900000200 } from '../../migrations/1764900000200-Consent';
 import { EventCatalogue1764900000300 } from '../../migrations/1764900000300-EventCatalogue';
 import { KeysAudit1764900000400 } from '../../migrations/1764900000400-KeysAudit';
 
 export const MIGRATIONS = [
   Init1732200000000,
+  Reminders1764900000100,
   Consent1764900000200,
   EventCatalogue1764900000300,
   KeysAudit1764900000400,

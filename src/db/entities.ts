@@ -9,6 +9,8 @@ export interface Account {
   previousSecretValidUntil: Date | null;
   /** The account's own SMS sender (E.164), set by the operator; null: the shared TWILIO_FROM / service. */
   smsFrom: string | null;
+  /** For send windows in the `user` timezone when the event has no user (or the user none). */
+  timezone: string;
   createdAt: Date;
 }
 
@@ -74,6 +76,7 @@ export interface RuleRow {
   // jsonb columns, validated by shared/schemas before they are written.
   trigger: object;
   delay: object;
+  sendWindow: object | null;
   conditions: object;
   actions: object[];
   version: number;
@@ -152,6 +155,7 @@ export const AccountEntity = new EntitySchema<Account>({
     previousWebhookSecret: { type: 'text', name: 'previous_webhook_secret', nullable: true },
     previousSecretValidUntil: { type: 'timestamptz', name: 'previous_secret_valid_until', nullable: true },
     smsFrom: { type: 'text', name: 'sms_from', nullable: true, unique: true },
+    timezone: { type: 'text', default: 'UTC' },
     createdAt: timestamps.createdAt,
   },
 });
@@ -220,6 +224,7 @@ export const RuleEntity = new EntitySchema<RuleRow>({
     eventName: { type: 'text', name: 'event_name', nullable: true, insert: false, update: false },
     trigger: { type: 'jsonb' },
     delay: { type: 'jsonb' },
+    sendWindow: { type: 'jsonb', name: 'send_window', nullable: true },
     conditions: { type: 'jsonb' },
     actions: { type: 'jsonb' },
     version: { type: 'int' },

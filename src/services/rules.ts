@@ -3,7 +3,7 @@ import { RuleEntity, type RuleRow } from '../db/entities';
 import { ApiError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import { delayMs, type Rule, type RuleBody } from '../shared/schemas';
-import type { MatchedRule } from '../shared/run-types';
+import type { FollowSpec, MatchedRule } from '../shared/run-types';
 import { recordAudit } from './audit';
 import { paginate, type Page, type PageQuery } from './pagination';
 
@@ -25,6 +25,8 @@ export function toRule(row: RuleRow): Rule {
     enabled: row.enabled,
     trigger: row.trigger as Rule['trigger'],
     delay: row.delay as Rule['delay'],
+    // Only rules with a send window show one: other rules read exactly as before.
+    ...(row.sendWindow && { window: row.sendWindow as NonNullable<Rule['window']> }),
     conditions: row.conditions as Rule['conditions'],
     actions: row.actions as Rule['actions'],
     version: row.version,
@@ -34,6 +36,12 @@ export function toRule(row: RuleRow): Rule {
 }
 
 export function delayText(d: Rule['delay']): string {
+  if ('until' in d) {
+    const at = `${d.until.fact}${d.until.path.slice(1)}`;
+    if (d.offset.value === 0) return `until ${at}`;
+    const n = Math.abs(d.offset.value);
+    return `${n} ${n === 1 ? d.offset.unit.replace(/s$/, '') : d.offset.unit} ${d.offset.value < 0 ? 'before' : 'after'} ${at}`;
+  }
   if (d.value === 0) return 'no delay';
   return `${d.value} ${d.value === 1 ? d.unit.replace(/s$/, '') : d.unit}`;
 }
@@ -172,21 +180,55 @@ export class RuleService {
     });
   }
 
-  /** The ingest-time lookup (index rules_match). */
+  /**
+   * The ingest-time lookup, one query: the rules this event triggers (index rules_match), and the keyed
+   * rules whose updateOn or cancelOn names it (index rules_follow). Rules without key, `until` or window
+   * come back exactly as before (no `follow`), so their runs and histories are unchanged.
+   */
   async enabledForEvent(accountId: string, eventName: string): Promise<MatchedRule[]> {
-    const rows = await this.repo.find({
-      select: { id: true, name: true, version: true, delay: true },
-      where: { accountId, eventName, enabled: true },
-      order: { seq: 'ASC' },
+    const rows = await this.repo
+      .createQueryBuilder('r')
+      .select(['r.id', 'r.name', 'r.version', 'r.delay', 'r.trigger', 'r.sendWindow', 'r.seq'])
+      .where('r.account_id = :accountId AND r.enabled', { accountId })
+      .andWhere(
+        `(r.event_name = :eventName OR (r.trigger ? 'key' AND (r.trigger @> :updateOn::jsonb OR r.trigger @> :cancelOn::jsonb)))`,
+        {
+          eventName,
+          updateOn: JSON.stringify({ updateOn: [eventName] }),
+          cancelOn: JSON.stringify({ cancelOn: [{ eventName }] }),
+        },
+      )
+      .orderBy('r.seq', 'ASC')
+      .getMany();
+    return rows.map((r) => {
+      const delay = r.delay as Rule['delay'];
+      const matched: MatchedRule = {
+        id: r.id,
+        name: r.name,
+        version: r.version,
+        delayMs: delayMs(delay),
+        delayText: delayText(delay),
+      };
+      const follow = followSpec(r.trigger as Rule['trigger'], delay, r.sendWindow, eventName);
+      return follow ? { ...matched, follow } : matched;
     });
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      version: r.version,
-      delayMs: delayMs(r.delay as Rule['delay']),
-      delayText: delayText(r.delay as Rule['delay']),
-    }));
   }
+}
+
+/** What the event is to a rule that follows a key, or takes an `until` delay or a window; null otherwise. */
+function followSpec(
+  trigger: Rule['trigger'],
+  delay: Rule['delay'],
+  window: object | null,
+  eventName: string,
+): FollowSpec | null {
+  if (!('eventName' in trigger)) return null;
+  const key = trigger.key ?? null;
+  if (!key && !('until' in delay) && !window) return null;
+  if (trigger.eventName === eventName) return { key, as: 'trigger' };
+  const cancel = trigger.cancelOn?.find((c) => c.eventName === eventName);
+  if (cancel) return { key, as: 'cancel', cancelConditions: cancel.conditions ?? null };
+  return { key, as: 'update' };
 }
 
 function fields(body: RuleBody) {
@@ -196,6 +238,7 @@ function fields(body: RuleBody) {
     enabled: body.enabled,
     trigger: body.trigger,
     delay: body.delay,
+    sendWindow: body.window ?? null,
     conditions: body.conditions as object,
     actions: body.actions as object[],
   };

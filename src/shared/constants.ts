@@ -8,6 +8,8 @@ export const SEARCH_ATTRIBUTES = {
   RuleId: defineSearchAttributeKey('RuleId', SearchAttributeType.KEYWORD),
   EventName: defineSearchAttributeKey('EventName', SearchAttributeType.KEYWORD),
   EventId: defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD),
+  /** The key value of a keyed rule's run (`trigger.key`): every run for one job. */
+  EntityKey: defineSearchAttributeKey('EntityKey', SearchAttributeType.KEYWORD),
   /** Upserted when a rule run or a scheduled tick ends: one of RUN_OUTCOMES. */
   Outcome: defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD),
 } as const;
@@ -23,7 +25,15 @@ export const workflowIds = {
   ruleRun: (ruleId: string, eventId: string) => `run-${ruleId}-${eventId}`,
   retry: (rootRunId: string, n: number) => `${rootRunId}~retry-${n}`,
   schedule: (ruleId: string) => `schedule-${ruleId}`,
+  /**
+   * A keyed rule's one run per key value: `~` never appears in rule or event ids, so this cannot meet
+   * a per-event id. Keys outside the event-id alphabet (or long) are named by a hash (see keyIdPart).
+   */
+  keyedRun: (ruleId: string, keyPart: string) => `run-${ruleId}~${keyPart}`,
 };
+
+/** The signal keyed runs receive for later events with their key (a FollowMessage). */
+export const FOLLOW_SIGNAL = 'follow';
 
 export const WORKFLOW_TYPES = {
   event: 'eventWorkflow',

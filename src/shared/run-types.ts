@@ -21,18 +21,55 @@ export interface MatchedRule {
   version: number;
   delayMs: number;
   delayText: string;
+  /**
+   * Only on rules with a key, an `until` delay or a window (absent otherwise, so other runs' inputs
+   * and histories are unchanged): their runs plan the send time with planSend and follow the key.
+   */
+  follow?: FollowSpec;
 }
+
+export interface FollowSpec {
+  /** The correlation key's path; null for an `until` or windowed rule without one. */
+  key: { fact: string; path: string } | null;
+  /** What this event is to the rule: its trigger, an updateOn or a cancelOn event. */
+  as: 'trigger' | 'update' | 'cancel';
+  /** For `cancel`: the matching cancelOn entry's conditions, evaluated on the event. */
+  cancelConditions?: unknown;
+}
+
+/** The signal a keyed run gets for each later event with its key. */
+export interface FollowMessage {
+  as: 'trigger' | 'update' | 'cancel';
+  event: RunEvent;
+}
+
+/** The planSend local activity's answer: when a keyed or timed run sends, recorded in history. */
+export type SendPlan =
+  | { status: 'skip'; reason: string }
+  | { status: 'stale'; reason: string }
+  | {
+      status: 'planned';
+      sendAt: string;
+      dueAt: string;
+      basis: string;
+      window: { opensAt: string; timezone: string } | null;
+      /** Set when this plan replaces another: the old send time and the event that moved it. */
+      rescheduled: { from: string; byEvent: string } | null;
+      text: string;
+    };
 
 /** A rule run the startRuleRuns activity started; `runId` is null when an earlier attempt had started it. */
 export interface StartedRuleRun {
   rule: MatchedRule;
   workflowId: string;
   runId: string | null;
+  /** Keyed rules only: what the event did to the (rule, key) run. */
+  action?: string;
 }
 
 export interface EventWorkflowResult {
   eventId: string;
-  matchedRules: { ruleId: string; ruleName: string; workflowId: string }[];
+  matchedRules: { ruleId: string; ruleName: string; workflowId: string; action?: string }[];
 }
 
 export interface RuleRunInput {
@@ -109,7 +146,7 @@ export interface DeliveryResult {
   attempts?: number;
 }
 
-export type RunOutcome = 'sent' | 'conditions_not_met' | 'skipped' | 'failed';
+export type RunOutcome = 'sent' | 'conditions_not_met' | 'skipped' | 'failed' | 'cancelled';
 
 export interface ActionOutcome {
   index: number;
@@ -163,6 +200,9 @@ export type TickPage =
       checked: number;
       nextAfterSeq: string | null;
       matches: { userId: string; actions: (RenderedAction | UnrenderableAction)[] }[];
+      /** Only for a rule with a send window: when the tick delivers (its time + delay, in the window). */
+      sendAt?: string;
+      windowText?: string;
     };
 
 export interface TickResult {

@@ -5,8 +5,21 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { missingDollarMessage, pathProblem } from './paths';
+import { missingDollarMessage } from './paths';
+import { eventName, factName, safePath, timezoneSchema } from './schema-parts';
 import { jsonStrings, jsonStringsAt, parseTemplate, templateFacts } from './templates';
+import {
+  DELAY_UNITS,
+  factPathSchema,
+  MAX_DELAY_MS,
+  UNIT_MS,
+  sendTimeSchema,
+  untilDelaySchema,
+  windowSchema,
+} from './timing-schemas';
+
+export { eventName, isTimeZone, timezoneSchema } from './schema-parts';
+export { DELAY_UNITS, MAX_DELAY_MS } from './timing-schemas';
 
 export const OPERATORS = [
   'equal',
@@ -23,38 +36,14 @@ export const OPERATORS = [
 const NUMERIC_OPERATORS = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
 const LIST_OPERATORS = new Set(['in', 'notIn']);
 
-export const DELAY_UNITS = ['seconds', 'minutes', 'hours', 'days'] as const;
-const UNIT_MS = { seconds: 1000, minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
-export const MAX_DELAY_MS = 365 * UNIT_MS.days;
 export const MAX_CONDITION_DEPTH = 5;
 export const MAX_ACTIONS = 10;
 export const MAX_USER_ATTRIBUTES_BYTES = 16_384;
 export const MAX_WEBHOOK_PAYLOAD_BYTES = 65_536;
 
-export const delayMs = (d: { value: number; unit: (typeof DELAY_UNITS)[number] }) =>
-  d.value * UNIT_MS[d.unit];
-
-const RESERVED_NAMES = new Set(['__proto__', 'prototype', 'constructor']);
-
-const factName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a fact name such as job or user')
-  .refine((n) => !RESERVED_NAMES.has(n), 'must not be __proto__, prototype or constructor')
-  .meta({ description: 'A top-level key of the event payload, or `event` / `user`.' });
-
-const safePath = z
-  .string()
-  .max(256)
-  .superRefine((p, ctx) => {
-    // A path without `$` is reported by the object that knows its fact (see factPathProblem).
-    const problem = p.startsWith('$') ? pathProblem(p) : null;
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .meta({
-    description:
-      "An RFC 9535 singular path: `$`, `.name`, `['quoted name']` and `[index]` only (no filters, scripts, wildcards or recursive descent).",
-    examples: ['$.assignedTechnician.phone', "$.client['first name']"],
-  });
+/** A duration delay in ms; an `until` delay has none of its own (0). */
+export const delayMs = (d: { value: number; unit: (typeof DELAY_UNITS)[number] } | { until: unknown }) =>
+  'until' in d ? 0 : d.value * UNIT_MS[d.unit];
 
 /** The hint for a path written without `$`, in the form right for the fact in use. */
 function factPathProblem(v: { fact: string; path?: string }, ctx: z.RefinementCtx): void {
@@ -284,16 +273,6 @@ export const actionSchema = z
 export type Action = z.infer<typeof actionSchema>;
 export type Recipient = z.infer<typeof recipientRef> | string;
 
-export function isTimeZone(tz: string): boolean {
-  if (typeof tz !== 'string' || tz.length > 64 || !/^[A-Za-z][A-Za-z0-9_+/-]*$/.test(tz)) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const MONTHS = 'JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC';
 const DAYS = 'SUN|MON|TUE|WED|THU|FRI|SAT';
 /** Per field, the tokens Temporal Schedules accept (no L, W, ? or H: the Temporal SDK refuses them). */
@@ -334,21 +313,39 @@ const cronExpression = z
   .meta({
     description: 'Five fields (minute precision at most): minute hour day-of-month month day-of-week.',
   });
-export const timezoneSchema = z
-  .string()
-  .refine(isTimeZone, 'must be an IANA time zone such as America/Chicago')
-  .meta({ examples: ['America/Chicago'] });
-
-const EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/i;
-export const eventName = z
-  .string()
-  .max(200)
-  .regex(EVENT_NAME, 'must be a dotted event name such as job.created')
-  .meta({ examples: ['job.status.changed'] });
+/** Followers of one job: correlated by `key`, moved by `updateOn`, ended by `cancelOn`. */
+const follow = {
+  key: factPathSchema.optional().meta({
+    description: 'Correlates events: at most one pending run per (rule, key value); the newest event wins.',
+    examples: [{ fact: 'job', path: '$.id' }],
+  }),
+  updateOn: z
+    .array(eventName)
+    .max(10)
+    .optional()
+    .meta({ description: 'Events (same key) that move a pending run, or start one when none is pending.' }),
+  cancelOn: z
+    .array(
+      z
+        .object({ eventName, conditions: z.lazy(() => treeSchema).optional() })
+        .strict()
+        .meta({ description: 'Conditions are evaluated on the cancelling event.' }),
+    )
+    .max(10)
+    .optional()
+    .meta({ description: 'Events (same key) that end the pending run cancelled.' }),
+};
 
 export const triggerSchema = z
   .union([
-    z.object({ eventName }).strict(),
+    z
+      .object({ eventName, ...follow })
+      .strict()
+      .superRefine((t, ctx) => {
+        for (const f of ['updateOn', 'cancelOn'] as const)
+          if (t[f]?.length && !t.key)
+            ctx.addIssue({ code: 'custom', path: [f], message: 'needs trigger.key' });
+      }),
     z
       .object({
         schedule: z.object({ cron: cronExpression, timezone: timezoneSchema.default('UTC') }).strict(),
@@ -357,11 +354,13 @@ export const triggerSchema = z
   ])
   .meta({ id: 'Trigger', description: 'An event name, or a schedule that runs the rule over the users.' });
 
-export const delaySchema = z
+export const durationDelaySchema = z
   .object({ value: z.number().int().min(0), unit: z.enum(DELAY_UNITS) })
   .strict()
   .refine((d) => delayMs(d) <= MAX_DELAY_MS, { message: 'must be at most 365 days', path: ['value'] })
   .meta({ id: 'Delay', description: 'How long after the event the rule runs (at most 365 days).' });
+export const delaySchema = z.union([durationDelaySchema, untilDelaySchema]);
+export type DurationDelay = z.infer<typeof durationDelaySchema>;
 
 /**
  * Fields the API sets; accepted back (GET then PUT round-trips, documents exported from elsewhere such
@@ -385,11 +384,27 @@ const ruleFields = {
   enabled: z.boolean(),
   trigger: triggerSchema,
   delay: delaySchema,
+  window: windowSchema.nullish(),
   conditions: treeSchema,
   actions: z.array(actionSchema).min(1).max(MAX_ACTIONS),
 };
 
-function checkDepth(rule: { conditions?: ConditionTree }, ctx: z.RefinementCtx) {
+function checkDepth(
+  rule: { conditions?: ConditionTree; trigger?: z.infer<typeof triggerSchema>; delay?: unknown },
+  ctx: z.RefinementCtx,
+) {
+  if (
+    rule.trigger &&
+    'schedule' in rule.trigger &&
+    rule.delay &&
+    typeof rule.delay === 'object' &&
+    'until' in rule.delay
+  )
+    ctx.addIssue({
+      code: 'custom',
+      path: ['delay', 'until'],
+      message: 'needs an event trigger: a schedule has no event',
+    });
   if (rule.conditions && conditionDepth(rule.conditions) > MAX_CONDITION_DEPTH) {
     ctx.addIssue({
       code: 'custom',
@@ -639,6 +654,7 @@ export const dryRunResultSchema = z
         'What the rule write would warn about, plus what this event shows (placeholders that rendered ' +
         'empty, conditions whose fact read null, a disabled rule, another event name, an SMS over 1,600 characters).',
     }),
+    sendTime: sendTimeSchema.optional(),
   })
   .meta({ id: 'DryRunResult' });
 

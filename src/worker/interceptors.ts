@@ -111,7 +111,7 @@ function withRunContext<T extends { readonly headers: Headers }>(input: T, run: 
   };
 }
 
-const RUN_OUTCOMES = new Set(['sent', 'conditions_not_met', 'skipped', 'failed']);
+const RUN_OUTCOMES = new Set(['sent', 'conditions_not_met', 'skipped', 'failed', 'cancelled']);
 
 function deliveryOutcome(result: unknown): string {
   const via = (result as { via?: unknown } | undefined)?.via;

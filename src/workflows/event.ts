@@ -32,10 +32,12 @@ export async function eventWorkflow(input: EventWorkflowInput): Promise<EventWor
   const matchedRules = !rules.length
     ? []
     : patched(RUNS_STARTED_BY_ACTIVITY)
-      ? (await startRuleRuns(input, rules)).map(({ rule, workflowId }) => ({
+      ? (await startRuleRuns(input, rules)).map(({ rule, workflowId, action }) => ({
           ruleId: rule.id,
           ruleName: rule.name,
           workflowId,
+          // Keyed rules: what this event did to the job's run (signalled, cancel sent, nothing pending).
+          ...(action && { action }),
         }))
       : await startChildRuns(input, rules);
   setCurrentDetails(

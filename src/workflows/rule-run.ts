@@ -14,9 +14,10 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FAILURE_TYPES, workflowIds } from '../shared/constants';
-import type { RuleRunInput, RuleRunResult } from '../shared/run-types';
+import type { RuleRunInput, RuleRunResult, RunEvent } from '../shared/run-types';
 import { runAction } from './actions';
 import { recordingOutcome } from './outcome';
+import { followRun } from './follow';
 
 /** Runs recorded before this patch called prepareRun as a (remote) activity. */
 export const PREPARE_RUN_LOCAL = 'prepare-run-local';
@@ -31,10 +32,16 @@ const remote = proxyActivities<Activities>(prepareOptions);
 const local = proxyLocalActivities<Activities>(prepareOptions);
 
 export async function ruleRunWorkflow(input: RuleRunInput): Promise<RuleRunResult> {
-  return recordingOutcome(() => runRule(input));
+  return recordingOutcome(async () => {
+    // Only rules with a key, an `until` delay or a window carry `follow`: other runs, and every run
+    // recorded before it existed, take the per-event path unchanged (no patch needed).
+    const result = input.rule.follow ? await followRun(input) : await eventRun(input);
+    // Every run ends here, whatever its outcome.
+    return end(result);
+  });
 }
 
-async function runRule(input: RuleRunInput): Promise<RuleRunResult> {
+async function eventRun(input: RuleRunInput): Promise<RuleRunResult> {
   const { rule, event } = input;
   // The delay is measured from ingest, not from when this run happened to start.
   const wait = rule.delayMs - (Date.now() - Date.parse(event.receivedAt));
@@ -44,7 +51,16 @@ async function runRule(input: RuleRunInput): Promise<RuleRunResult> {
     );
     await sleep(wait, { summary: `wait ${rule.delayText}` });
   }
+  return deliver(input, event);
+}
 
+/**
+ * Re-reads the rule, evaluates its conditions for `event` and delivers its actions. Keys come from
+ * (rule, the event sent for): a retry of a failed run repeats its event and skips what it delivered,
+ * and a keyed run re-armed by a later event gets keys of its own.
+ */
+export async function deliver(input: RuleRunInput, event: RunEvent): Promise<RuleRunResult> {
+  const { rule } = input;
   const { prepareRun } = patched(PREPARE_RUN_LOCAL) ? local : remote;
   const prepared = await prepareRun.executeWithOptions({ summary: 're-read rule, evaluate conditions' }, [
     { accountId: input.accountId, ruleId: rule.id, event },
@@ -62,20 +78,23 @@ async function runRule(input: RuleRunInput): Promise<RuleRunResult> {
 
   setCurrentDetails(`Delivering ${prepared.actions.length} action(s).`);
   // Actions are independent: one failing does not stop the others.
-  // Keys come from the original run's id, so a retry of a failed run skips what that run delivered.
   const keyPrefix = workflowIds.ruleRun(rule.id, event.id);
   const actions = await Promise.all(
     prepared.actions.map((a) => runAction(input.accountId, rule.id, keyPrefix, a)),
   );
-
   const failed = actions.filter((a) => a.outcome === 'failed');
-  const result: RuleRunResult = {
+  return {
     outcome: failed.length ? 'failed' : 'sent',
     ruleId: rule.id,
     ruleVersion: prepared.ruleVersion,
     actions,
   };
-  if (failed.length) {
+}
+
+function end(result: RuleRunResult): RuleRunResult {
+  const { actions } = result;
+  if (result.outcome === 'failed') {
+    const failed = actions.filter((a) => a.outcome === 'failed');
     setCurrentDetails(`Failed: ${failed.map((a) => `action ${a.index}: ${a.error}`).join('; ')}`);
     // Failing the run makes it show as failed in the Temporal UI; the summary travels in the details.
     throw ApplicationFailure.create({
@@ -85,6 +104,7 @@ async function runRule(input: RuleRunInput): Promise<RuleRunResult> {
       details: [result],
     });
   }
-  setCurrentDetails(`Sent ${actions.length} action(s).`);
+  if (result.outcome === 'sent')
+    setCurrentDetails(`Sent ${actions.length} action(s).${result.reason ? ` ${result.reason}` : ''}`);
   return result;
 }

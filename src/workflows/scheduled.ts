@@ -75,10 +75,19 @@ async function runTick(input: TickInput): Promise<TickResult> {
       setCurrentDetails(`Skipped: ${page.reason}`);
       return result('skipped', null, page.reason);
     }
-    // The delay applies after each tick; the first page only tells us what it is.
+    // The delay applies after each tick; the first page only tells us what it is. A rule with a send
+    // window has a sendAt (computed in the activity, so it is recorded): its tick's time plus the
+    // delay, moved to the window's next opening. Pages without it take the old path unchanged.
     if (!state.delayDone) {
       state.delayDone = true;
-      if (page.delayMs > 0) {
+      if (page.sendAt !== undefined) {
+        const waitMs = Date.parse(page.sendAt) - Date.now();
+        if (waitMs > 0) {
+          setCurrentDetails(`Waiting until ${page.sendAt} (${page.delayText}, ${page.windowText}).`);
+          await sleep(waitMs, { summary: `wait for the window until ${page.sendAt}` });
+          continue;
+        }
+      } else if (page.delayMs > 0) {
         setCurrentDetails(`Waiting ${page.delayText} before checking users.`);
         await sleep(page.delayMs, { summary: `wait ${page.delayText}` });
         continue;

@@ -25,6 +25,7 @@ afterAll(async () => {
 /** Every route of the product (DESIGN.md and the issues), with its methods. */
 const ROUTES: Record<string, string[]> = {
   '/accounts': ['post'],
+  '/account': ['get', 'patch'],
   '/rules': ['get', 'post'],
   '/rules/test': ['post'],
   '/rules/{id}': ['delete', 'get', 'patch', 'put'],
@@ -253,9 +254,11 @@ test('schemas are generated from the zod schemas the API validates with', () => 
   expect(body).toEqual(jsonSchema(ruleBodySchema));
   const rule = resolve(body.$ref) as any;
   expect(rule.required).toEqual(['name', 'trigger', 'actions']);
-  expect(rule.properties.delay.$ref).toBeDefined();
-  const delay = resolve(rule.properties.delay.$ref) as any;
-  expect(delay.properties.unit.enum).toEqual([...DELAY_UNITS]);
+  // A delay is {value, unit} or {until, offset, ifPast}.
+  const delays = (rule.properties.delay.anyOf as { $ref: string }[]).map((d) => resolve(d.$ref) as any);
+  expect(delays[0].properties.unit.enum).toEqual([...DELAY_UNITS]);
+  expect(delays[1].required).toEqual(['until']);
+  expect(resolve(rule.properties.window.anyOf[0].$ref)).toMatchObject({ required: ['start', 'end'] });
   const condition = doc.components.schemas.Condition;
   expect(condition.properties.operator.enum).toEqual([...OPERATORS]);
   expect(condition.additionalProperties).toBe(false);

@@ -71,6 +71,17 @@ describe('replay FILE.json', () => {
     expect(r.stdout).toContain('replayed 6 histories: 6 ok, 0 failed');
   });
 
+  test('keyed reminder runs (rescheduled and sent, cancelled while sleeping, cancelled while waiting for the window) replay: exit 0', async () => {
+    const files = ['keyed-rescheduled-run.json', 'keyed-cancelled-run.json', 'window-wait-run.json'].map(
+      history,
+    );
+    const r = await cli(['replay', ...files]);
+    expect(r.stderr).not.toContain('FAILED');
+    expect(r.code).toBe(0);
+    for (const f of files) expect(r.stdout).toContain(`ok      ${startedWorkflowId(f)}`);
+    expect(r.stdout).toContain('replayed 3 histories: 3 ok, 0 failed');
+  });
+
   test('runs recorded before the local-activity patches (child starts, prepareRun as an activity) still replay: exit 0', async () => {
     const files = ['event-run.json', 'sent-run.json', 'skipped-run.json', 'failed-run.json'].map((f) =>
       history(path.join('before-local-activities', f)),

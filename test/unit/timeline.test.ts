@@ -207,3 +207,39 @@ describe('visibility query', () => {
     expect(() => quote('a\nb')).toThrow();
   });
 });
+
+describe('decodeHistory on keyed reminder runs', () => {
+  test('rescheduled: the send time computed, the later event, the move (old → new, by which event), then sent', async () => {
+    const run = await decodeHistory(load('keyed-rescheduled-run.json'), decode);
+    const types = run.timeline.map((e) => e.type);
+    expect(types.slice(0, 4)).toEqual([
+      'event_received',
+      'rule_matched',
+      'follow_event',
+      'send_time_computed',
+    ]);
+    expect(types).toContain('rescheduled');
+    expect(types[types.length - 1]).toBe('outcome');
+    const [computed] = ofType(run, 'send_time_computed');
+    expect(computed.basis).toMatch(/^job\.scheduledAt .* - 1 seconds$/);
+    const [moved] = ofType(run, 'rescheduled');
+    expect(moved.byEvent).toBe('job.rescheduled (event evt-keyed-moved)');
+    expect(Date.parse(moved.to)).toBeLessThan(Date.parse(moved.from));
+    expect(ofType(run, 'follow_event').map((e) => e.as)).toEqual(['trigger', 'update']);
+    // The timer ends at the planned send time, not at ingest plus a delay.
+    const started = ofType(run, 'delay_started');
+    expect(started[started.length - 1].plannedEndAt).toBe(moved.to);
+    expect(ofType(run, 'outcome')[0]).toMatchObject({ outcome: 'sent' });
+    for (const e of run.timeline) expect(timelineEntrySchema.safeParse(e).success).toBe(true);
+  });
+
+  test('cancelled while waiting for the window: the window wait, the cancelling event, the outcome', async () => {
+    const run = await decodeHistory(load('window-wait-run.json'), decode);
+    expect(ofType(run, 'window_wait')[0]).toMatchObject({ timezone: 'UTC' });
+    expect(ofType(run, 'follow_event').map((e) => e.as)).toEqual(['trigger', 'cancel']);
+    expect(ofType(run, 'outcome')[0]).toMatchObject({
+      outcome: 'cancelled',
+      message: 'cancelled by job.cancelled (event evt-window-cancelled)',
+    });
+  });
+});

@@ -97,6 +97,17 @@ test("the rule's delay is slept once per tick before users are checked", async (
   expect(calls[1].at - startedAt).toBeGreaterThanOrEqual(3_600_000);
 });
 
+test("a rule with a send window delivers when the window opens (the page's sendAt), once", async () => {
+  const now = await env.currentTimeMs();
+  const sendAt = new Date(now + 5 * 3_600_000).toISOString();
+  const windowed = pages(0).map((p) => ({ ...p, sendAt, windowText: 'window 08:00-20:00 (UTC)' }));
+  const { result, calls, startedAt } = await runTick(windowed);
+  expect(result.delivered).toBe(10);
+  expect(calls[1].afterSeq).toBeNull();
+  expect(calls[1].at - startedAt).toBeGreaterThanOrEqual(5 * 3_600_000 - 1000);
+  expect(calls.slice(1).map((c) => c.afterSeq)).toEqual([null, '3', '6', '9', '12', '15', '18']);
+});
+
 test('a tick of a disabled or deleted rule is skipped, delivering nothing', async () => {
   const { result, keys } = await runTick([{ status: 'skipped', reason: 'rule is disabled (version 3)' }]);
   expect(result).toMatchObject({ outcome: 'skipped', reason: 'rule is disabled (version 3)', checked: 0 });

@@ -18,12 +18,10 @@ import { idParam } from './rules';
 const versionSummarySchema = z
   .object({
     version: z.number().int(),
-    action: z
-      .string()
-      .meta({
-        description:
-          '`create`, `update`, `restore` or `snapshot` (the version a rule had when the trail began)',
-      }),
+    action: z.string().meta({
+      description:
+        '`create`, `update`, `restore` or `snapshot` (the version a rule had when the trail began)',
+    }),
     at: z.string(),
     keyId: z.string().nullable().meta({ description: 'The key that made this version (null: the operator)' }),
   })

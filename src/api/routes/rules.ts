@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { catalogueOf } from '../../services/catalogue';
 import { buildFacts, findUser, planRun, userFact, type PlanEvent } from '../../services/plan';
 import { dryRunWarnings, ruleWarnings, type Warning } from '../../services/warnings';
+import { sendTimeFor } from '../../services/send-time';
 import { RuleService } from '../../services/rules';
 import { RuleSchedules } from '../../services/schedules';
 import { parseOrThrow, prefixDetails, validateRule, type RuleContext } from '../../services/validation';
@@ -254,6 +255,19 @@ export function rulesRoutes({ db, config, temporal, log }: ApiDeps): Router {
     const user = plan.userFound ? await findUser(db, accountId, event.userId!) : null;
     const facts = buildFacts(event, user ? userFact(user) : null);
     warnings.push(...(await warningsFor(accountId, rule)), ...dryRunWarnings(rule, plan.conditions, facts));
+    // Rules with an `until` delay or a window: when a run for this event, received now, would send.
+    if ('until' in rule.delay || rule.window) {
+      const now = Date.now();
+      const sendTime = await sendTimeFor(
+        db,
+        accountId,
+        rule,
+        { ...event, id: event.id!, occurredAt: event.occurredAt!, receivedAt: new Date(now).toISOString() },
+        now,
+      );
+      res.json({ ...plan, warnings, sendTime });
+      return;
+    }
     res.json({ ...plan, warnings });
   }
 

@@ -123,6 +123,10 @@ export const timelineEntrySchema = z.discriminatedUnion('type', [
     workflowId: z.string(),
     runId: z.string().nullable(),
     error: z.string().nullable(),
+    action: z
+      .string()
+      .optional()
+      .describe("keyed rules: what the event did to the key's run (signalled, cancel sent, no pending run)"),
   }),
   z.object({
     type: z.literal('delay_started'),
@@ -221,11 +225,45 @@ export const timelineEntrySchema = z.discriminatedUnion('type', [
     identity: z.string().nullable(),
     reason: z.string().nullable(),
   }),
+  z
+    .object({
+      type: z.literal('send_time_computed'),
+      ...entryBase,
+      sendAt: time,
+      dueAt: time,
+      basis: z.string().describe('the date and offset (or ingest and delay) it came from'),
+    })
+    .describe('a keyed or timed run computed when it sends'),
+  z
+    .object({ type: z.literal('rescheduled'), ...entryBase, from: time, to: time, byEvent: z.string() })
+    .describe('a later event with the same key moved the send time'),
+  z
+    .object({ type: z.literal('stale_update_ignored'), ...entryBase, reason: z.string() })
+    .describe('an event older than the one the run follows was ignored'),
+  z
+    .object({ type: z.literal('window_wait'), ...entryBase, until: time, timezone: z.string() })
+    .describe('the send time fell outside the send window: waiting until it opens'),
+  z
+    .object({ type: z.literal('send_time_skipped'), ...entryBase, reason: z.string() })
+    .describe('the send time had passed, or the date was missing or unparsable'),
+  z
+    .object({
+      type: z.literal('follow_event'),
+      ...entryBase,
+      as: z.enum(['trigger', 'update', 'cancel']),
+      eventName: z.string(),
+      eventId: z.string(),
+      occurredAt: z.string().nullable(),
+    })
+    .describe('a later event with the same key reached the run (a signal)'),
   z.object({
     type: z.literal('outcome'),
     ...entryBase,
     status: z.enum(EXECUTION_STATUSES),
-    outcome: z.string().nullable().describe('sent, conditions_not_met, skipped, failed; or the run status'),
+    outcome: z
+      .string()
+      .nullable()
+      .describe('sent, conditions_not_met, skipped, failed, cancelled; or the run status'),
     message: z.string().nullable(),
   }),
 ]);
@@ -296,6 +334,7 @@ export const retryResponseSchema = z.object({
 /** Strict shapes for filter values: nothing that could close a quote or add a clause. */
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
+/** `~` separates a keyed run's rule and key (`run-<ruleId>~<key>`). */
 export const WORKFLOW_ID = /^[A-Za-z0-9_.:~-]{1,400}$/;
 
 export const listQuerySchema = z
@@ -307,6 +346,16 @@ export const listQuerySchema = z
       .regex(EVENT_NAME, 'must be a dotted event name such as job.created')
       .optional(),
     eventId: z.string().regex(EVENT_ID, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional(),
+    key: z
+      .string()
+      .min(1)
+      .max(200)
+      // eslint-disable-next-line no-control-regex
+      .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
+      .optional()
+      .meta({
+        description: "A keyed rule's key value (`trigger.key`, such as the job id): every run for it.",
+      }),
     status: z.enum(FILTER_STATUSES).optional(),
     kind: z.enum(['event', 'rule-run']).optional(),
     outcome: z
@@ -378,6 +427,7 @@ export function buildListQuery(accountId: string, f: Omit<ListQuery, 'limit' | '
   if (f.ruleId !== undefined) clauses.push(`RuleId = ${quote(f.ruleId)}`);
   if (f.eventName !== undefined) clauses.push(`EventName = ${quote(f.eventName)}`);
   if (f.eventId !== undefined) clauses.push(`EventId = ${quote(f.eventId)}`);
+  if (f.key !== undefined) clauses.push(`EntityKey = ${quote(f.key)}`);
   if (f.status !== undefined) clauses.push(`ExecutionStatus = ${quote(STATUS_TO_VISIBILITY[f.status])}`);
   if (f.kind !== undefined)
     clauses.push(

@@ -6,14 +6,16 @@ import type { DescribeWorkflowExecutionResponse } from '@temporalio/client';
 import type { LoadedDataConverter, Payload, ProtoFailure } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { z } from 'zod';
-import { WORKFLOW_TYPES, workflowIds } from '../../shared/constants';
+import { FOLLOW_SIGNAL, WORKFLOW_TYPES, workflowIds } from '../../shared/constants';
 import type {
   EventWorkflowInput,
   EventWorkflowResult,
+  FollowMessage,
   MatchedRule,
   PreparedRun,
   RuleRunInput,
   RuleRunResult,
+  SendPlan,
   StartedRuleRun,
 } from '../../shared/run-types';
 import { ExecutionKind, ExecutionStatus, FailureInfo, TimelineEntry, eventSchemaOut } from './schemas';
@@ -300,6 +302,8 @@ export async function decodeHistory(
     activities.clear();
   };
 
+  /** A keyed or timed run's latest planned send time (its planSend markers). */
+  let plannedSendAt: string | null = null;
   for (const e of events) {
     const at = tsMs(e.eventTime);
     const atIso = iso(at);
@@ -369,8 +373,8 @@ export async function decodeHistory(
         timeline.push(rulesMatched((result ?? []) as MatchedRule[], atIso, f));
       } else if (meta?.activity_type === 'startRuleRuns') {
         const started = (result ?? []) as StartedRuleRun[];
-        for (const { rule, workflowId, runId } of started) {
-          run.children.push({ workflowId, ruleId: rule.id, ruleName: rule.name });
+        for (const { rule, workflowId, runId, action } of started) {
+          if (workflowId) run.children.push({ workflowId, ruleId: rule.id, ruleName: rule.name });
           timeline.push({
             type: 'rule_run_started',
             at: atIso,
@@ -379,7 +383,24 @@ export async function decodeHistory(
             workflowId,
             runId,
             error: null,
+            ...(action && { action }),
           });
+        }
+      } else if (meta?.activity_type === 'planSend') {
+        if (f)
+          timeline.push({
+            type: 'activity',
+            at: atIso,
+            activityType: 'planSend',
+            summary,
+            attempt: 1,
+            outcome: 'failed',
+            error: f.message,
+          });
+        else {
+          timeline.push(...sendPlanEntries(result as SendPlan, atIso));
+          if ((result as SendPlan)?.status === 'planned')
+            plannedSendAt = (result as { sendAt: string }).sendAt;
         }
       } else if (meta?.activity_type === 'prepareRun') {
         timeline.push(...delayAlreadyElapsed(atIso));
@@ -437,15 +458,21 @@ export async function decodeHistory(
     } else if (e.timerStartedEventAttributes) {
       const t = e.timerStartedEventAttributes;
       const remainingMs = durMs(t.startToFireTimeout);
-      const received = ruleInput ? Date.parse(ruleInput.event.receivedAt) : NaN;
+      // A keyed or timed run's timer ends at its planned send time, not at ingest plus a delay.
+      const perEvent = ruleInput && !ruleInput.rule.follow ? ruleInput : null;
+      const received = perEvent ? Date.parse(perEvent.event.receivedAt) : NaN;
       const plannedEndAt =
-        ruleInput && Number.isFinite(received) ? received + ruleInput.rule.delayMs : (at ?? 0) + remainingMs;
+        perEvent && Number.isFinite(received)
+          ? received + perEvent.rule.delayMs
+          : plannedSendAt
+            ? Date.parse(plannedSendAt)
+            : (at ?? 0) + remainingMs;
       timers.set(String(e.eventId), { plannedEndAt });
       timeline.push({
         type: 'delay_started',
         at: atIso,
-        delay: ruleInput?.rule.delayText ?? summary ?? `${remainingMs} ms`,
-        delayMs: ruleInput?.rule.delayMs ?? remainingMs,
+        delay: perEvent?.rule.delayText ?? summary ?? `${remainingMs} ms`,
+        delayMs: perEvent?.rule.delayMs ?? remainingMs,
         remainingMs,
         plannedEndAt: new Date(plannedEndAt).toISOString(),
       });
@@ -574,6 +601,18 @@ export async function decodeHistory(
           error: f?.message ?? null,
         });
       }
+    } else if (e.workflowExecutionSignaledEventAttributes?.signalName === FOLLOW_SIGNAL) {
+      const m = (await decode(e.workflowExecutionSignaledEventAttributes.input?.payloads?.[0])) as
+        FollowMessage | undefined;
+      if (m?.event)
+        timeline.push({
+          type: 'follow_event',
+          at: atIso,
+          as: m.as,
+          eventName: m.event.name,
+          eventId: m.event.id,
+          occurredAt: m.event.occurredAt ?? null,
+        });
     } else if (e.workflowExecutionCancelRequestedEventAttributes) {
       const c = e.workflowExecutionCancelRequestedEventAttributes;
       timeline.push({
@@ -707,6 +746,20 @@ function outcomeMessage(r: RuleRunResult | undefined): string | null {
     return suppressed ? `sent ${sent} action(s), ${suppressed} suppressed` : `sent ${sent} action(s)`;
   }
   return null;
+}
+
+/** What a planSend marker says: the send time computed or moved, a stale event, the window, a skip. */
+function sendPlanEntries(p: SendPlan | undefined, at: string | null): TimelineEntry[] {
+  if (!p) return [];
+  if (p.status === 'stale') return [{ type: 'stale_update_ignored', at, reason: p.reason }];
+  if (p.status === 'skip') return [{ type: 'send_time_skipped', at, reason: p.reason }];
+  const out: TimelineEntry[] = [
+    p.rescheduled
+      ? { type: 'rescheduled', at, from: p.rescheduled.from, to: p.sendAt, byEvent: p.rescheduled.byEvent }
+      : { type: 'send_time_computed', at, sendAt: p.sendAt, dueAt: p.dueAt, basis: p.basis },
+  ];
+  if (p.window) out.push({ type: 'window_wait', at, until: p.window.opensAt, timezone: p.window.timezone });
+  return out;
 }
 
 function rulesMatched(rules: MatchedRule[], at: string | null, f: FailureInfo | null): TimelineEntry {
