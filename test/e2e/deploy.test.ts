@@ -210,7 +210,7 @@ describe('docker-compose.yml', () => {
     const setup = services.setup;
     const script = commandText(setup);
     for (const name of SEARCH_ATTRIBUTE_NAMES) expect(script).toContain(`--name ${name} --type Keyword`);
-    expect(SEARCH_ATTRIBUTE_NAMES).toHaveLength(5);
+    expect(SEARCH_ATTRIBUTE_NAMES).toHaveLength(6);
     expect(script).toContain('temporal operator search-attribute create --namespace');
     expect(script.trim().split('\n').pop()).toBe('node dist/src/cli/main.js migrate');
     expect(setup.restart).toBe('no');

@@ -304,7 +304,12 @@ describe('email templates', () => {
       'html',
       /is not a value reference/,
     ],
-    ['subject through a prototype', { ...body, subject: '{{job.constructor}}' }, 'subject', /is not allowed/],
+    [
+      'subject through a prototype',
+      { ...body, subject: '{{job.constructor}}' },
+      'subject',
+      /must not name __proto__, prototype or constructor/,
+    ],
     ['unknown field', { ...body, layout: 'x' }, 'layout', 'unknown field'],
   ])('validation: %s', async (_label, input, path, message) => {
     const res = await acct.put('/templates/valid-slug', input);
