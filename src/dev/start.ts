@@ -9,7 +9,14 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { NativeConnection } from '@temporalio/worker';
 import { generateEncryptionKeys } from '../codec';
-import { databaseUrl, dataDirKeysFile, loadConfig, withDataDirKeys, type Config } from '../config';
+import {
+  databaseUrl,
+  dataDirKeysFile,
+  loadConfig,
+  temporalAddress,
+  withDataDirKeys,
+  type Config,
+} from '../config';
 import { openDatabase } from '../db/data-source';
 import { AccountEntity } from '../db/entities';
 import { createLogger, temporalLogger } from '../logger';
@@ -144,6 +151,9 @@ async function main() {
     say(`CRM Automation Engine is up (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     say(`  API          ${api.url}   (docs: ${api.url}/docs)`);
     say(`  Temporal UI  ${uiUrl}`);
+    say(
+      `  Temporal CLI npm run temporal -- workflow list   (${temporalAddress(config)}, namespace ${config.TEMPORAL_NAMESPACE})`,
+    );
     say(`  Admin token  ${adminToken}`);
     say(`  Dev account  ${dev.id}   API key: ${dev.apiKey}`);
     say(
