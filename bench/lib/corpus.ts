@@ -357,7 +357,9 @@ export function buildCorpus(ctx: CorpusContext): Case[] {
     '$.a[(@.length-1)]',
     'job.total',
     '$.a.b.c.'.repeat(40),
-    '$["a"]',
+    // `$["a"]` is a valid RFC 9535 name selector now; an unterminated one and a leading-zero index are not.
+    '$["a',
+    '$.items[01]',
     '$.__proto__.x',
   ])
     rule(`path ${path.slice(0, 20)}`, {

@@ -35,6 +35,8 @@ async function startWorker(): Promise<void> {
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
       LOG_LEVEL: 'warn',
       BENCH_WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE,
+      // The stack's API encrypts what it starts: the worker needs the same keys.
+      PAYLOAD_ENCRYPTION_KEYS: process.env.TEST_PAYLOAD_ENCRYPTION_KEYS,
     },
     ['product'],
   );
