@@ -8,6 +8,7 @@ import { SuppressionEntity, type Suppression } from '../db/entities';
 import { ApiError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import { emailSchema, phoneSchema } from '../shared/schemas';
+import { recordAudit } from './audit';
 import { paginate, type Page, type PageQuery } from './pagination';
 
 export const SUPPRESSION_CHANNELS = ['sms', 'email'] as const;
@@ -78,6 +79,8 @@ export interface SuppressionChange {
 export async function writeSuppressions(
   db: DataSource,
   writes: SuppressionWrite[],
+  /** The API key that asked; null for STOP texts and unsubscribe links (the recipient's own act). */
+  keyId: string | null = null,
 ): Promise<SuppressionChange[]> {
   return db.transaction(async (m: EntityManager) => {
     const changes: SuppressionChange[] = [];
@@ -116,6 +119,16 @@ export async function writeSuppressions(
         }
       }
     }
+    // Each change in the audit trail, in the same transaction.
+    for (const { op, row } of changes)
+      await recordAudit(m, {
+        accountId: row.accountId,
+        keyId,
+        entity: 'suppression',
+        entityId: row.id,
+        action: op === 'added' ? 'create' : 'delete',
+        [op === 'added' ? 'after' : 'before']: toSuppressionDto(row),
+      });
     return changes;
   });
 }
@@ -145,6 +158,7 @@ export class SuppressionService {
 
   async create(
     accountId: string,
+    keyId: string | null,
     body: { channel: SuppressionChannel; address: string; reason?: string | null },
   ): Promise<{ created: boolean; suppression: SuppressionDto }> {
     const address = normalizeAddress(body.channel, body.address);
@@ -154,9 +168,11 @@ export class SuppressionService {
         { path: 'address', message: `must be ${what}` },
       ]);
     }
-    const [change] = await writeSuppressions(this.db, [
-      { op: 'add', accountId, channel: body.channel, address, reason: body.reason ?? null, source: 'api' },
-    ]);
+    const [change] = await writeSuppressions(
+      this.db,
+      [{ op: 'add', accountId, channel: body.channel, address, reason: body.reason ?? null, source: 'api' }],
+      keyId,
+    );
     const row =
       change?.row ??
       (await this.db
@@ -165,8 +181,8 @@ export class SuppressionService {
     return { created: Boolean(change), suppression: toSuppressionDto(row) };
   }
 
-  async delete(accountId: string, id: string): Promise<void> {
-    const changes = await writeSuppressions(this.db, [{ op: 'delete', accountId, id, source: 'api' }]);
+  async delete(accountId: string, keyId: string | null, id: string): Promise<void> {
+    const changes = await writeSuppressions(this.db, [{ op: 'delete', accountId, id, source: 'api' }], keyId);
     if (!changes.length) throw ApiError.notFound('suppression');
   }
 }

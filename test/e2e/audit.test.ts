@@ -161,3 +161,34 @@ test('GET /audit: keyset pages, a time range, and nothing of another account', a
   expect((await other.get(`/rules/${ruleId}/versions/1`)).status).toBe(404);
   expect((await other.post(`/rules/${ruleId}/versions/1/restore`)).status).toBe(404);
 });
+
+test('suppressions and account settings: each change recorded, the rotated secret never', async () => {
+  const added = await editor.post('/suppressions', {
+    channel: 'sms',
+    address: '+15550001111',
+    reason: 'asked',
+  });
+  expect(added.status).toBe(201);
+  expect((await editor.delete(`/suppressions/${added.body.id}`)).status).toBe(204);
+  expect((await editor.patch('/account', { timezone: 'America/Chicago' })).status).toBe(200);
+  const rotated = await editor.post('/account/webhook-secret/rotate');
+  expect(rotated.status).toBe(200);
+
+  const sup = await audit(`entity=suppression&entityId=${added.body.id}`);
+  expect(sup.map((e: any) => [e.action, e.keyId])).toEqual([
+    ['create', editorKeyId],
+    ['delete', editorKeyId],
+  ]);
+  expect(sup[0].after).toMatchObject({ channel: 'sms', address: '+15550001111', reason: 'asked' });
+
+  const account = await audit(`entity=account&entityId=${acct.id}`);
+  const update = account.find((e: any) => e.action === 'update');
+  expect(update).toMatchObject({
+    keyId: editorKeyId,
+    before: { timezone: 'UTC' },
+    after: { timezone: 'America/Chicago' },
+  });
+  const rotate = account.find((e: any) => e.action === 'rotate');
+  expect(rotate).toMatchObject({ keyId: editorKeyId });
+  expect(JSON.stringify(account)).not.toContain(rotated.body.webhookSecret);
+});

@@ -5,9 +5,10 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { AccountEntity, type Account } from '../../db/entities';
+import { recordAudit } from '../../services/audit';
 import { parseOrThrow } from '../../services/validation';
 import { timezoneSchema } from '../../shared/schemas';
-import { accountOf } from '../auth';
+import { accountOf, actorOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { errors, requestBody, response, type OpenApiPaths } from '../openapi-helpers';
 
@@ -66,7 +67,19 @@ export function accountSelfRoutes({ db }: ApiDeps): Router {
   r.patch('/account', async (req, res) => {
     const patch = parseOrThrow(accountPatchSchema, req.body);
     const { id } = accountOf(res);
-    if (Object.keys(patch).length) await db.getRepository(AccountEntity).update({ id }, patch);
+    if (Object.keys(patch).length)
+      await db.transaction(async (m) => {
+        const before = await m.getRepository(AccountEntity).findOneByOrFail({ id });
+        await m.getRepository(AccountEntity).update({ id }, patch);
+        await recordAudit(m, {
+          ...actorOf(res),
+          entity: 'account',
+          entityId: id,
+          action: 'update',
+          before: { timezone: before.timezone },
+          after: patch,
+        });
+      });
     res.json(view(await load(res)));
   });
   return r;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SUPPRESSION_CHANNELS, SuppressionService } from '../../services/suppressions';
 import { parseOrThrow } from '../../services/validation';
 import { pageOf, pageQuery } from '../../shared/schemas';
-import { accountOf } from '../auth';
+import { accountOf, actorOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import {
   errors,
@@ -103,12 +103,12 @@ export function suppressionsRoutes({ db }: ApiDeps): Router {
 
   r.post('/suppressions', async (req, res) => {
     const body = parseOrThrow(suppressionBodySchema, req.body);
-    const { created, suppression } = await service.create(accountOf(res).id, body);
+    const { created, suppression } = await service.create(accountOf(res).id, actorOf(res).keyId, body);
     res.status(created ? 201 : 200).json(suppression);
   });
 
   r.delete('/suppressions/:id', async (req, res) => {
-    await service.delete(accountOf(res).id, idParam(req.params.id, 'suppression'));
+    await service.delete(accountOf(res).id, actorOf(res).keyId, idParam(req.params.id, 'suppression'));
     res.status(204).end();
   });
 

@@ -1,9 +1,10 @@
 /** POST /account/webhook-secret/rotate: a new signing secret, the old one kept signing for an overlap. */
 import { Router } from 'express';
 import { z } from 'zod';
+import { recordAudit } from '../../services/audit';
 import { parseOrThrow } from '../../services/validation';
 import { newWebhookSecret } from '../../shared/signing';
-import { accountOf } from '../auth';
+import { accountOf, actorOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { errors, requestBody, response, type OpenApiPaths } from '../openapi-helpers';
 
@@ -50,18 +51,31 @@ export function webhookSecretRoutes({ db, config }: ApiDeps): Router {
     const { overlapHours } = parseOrThrow(rotateBodySchema, req.body === undefined ? {} : req.body);
     const hours = overlapHours ?? config.WEBHOOK_SECRET_OVERLAP_HOURS;
     const secret = newWebhookSecret();
-    const rows: { until: Date }[] = await db
-      .query(
-        `UPDATE accounts
+    const actor = actorOf(res);
+    // The secrets never enter the audit trail: only that a rotation happened, and the overlap.
+    const until = await db.transaction(async (m) => {
+      const rows: { until: Date }[] = await m
+        .query(
+          `UPDATE accounts
           SET previous_webhook_secret = webhook_secret,
               previous_secret_valid_until = now() + make_interval(secs => $3),
               webhook_secret = $2
         WHERE id = $1
         RETURNING previous_secret_valid_until AS until`,
-        [accountOf(res).id, secret, hours * 3600],
-      )
-      .then((r: [{ until: Date }[], number]) => r[0]);
-    res.json({ webhookSecret: secret, previousSecretValidUntil: rows[0].until.toISOString() });
+          [accountOf(res).id, secret, hours * 3600],
+        )
+        .then((r: [{ until: Date }[], number]) => r[0]);
+      const validUntil = rows[0].until.toISOString();
+      await recordAudit(m, {
+        ...actor,
+        entity: 'account',
+        entityId: actor.accountId,
+        action: 'rotate',
+        after: { webhookSecret: 'rotated', previousSecretValidUntil: validUntil },
+      });
+      return validUntil;
+    });
+    res.json({ webhookSecret: secret, previousSecretValidUntil: until });
   });
   return r;
 }
