@@ -141,6 +141,15 @@ test('GET /executions/stats counts per rule and outcome; another account sees no
   }
   const one = await acct.get(`/executions/stats?since=${startedAt}&ruleId=${ids.sent}`);
   expect(one.body.rules).toEqual([{ ruleId: ids.sent, ruleName: 'Sends', counts: { ...zero, sent: 1 } }]);
+  // Rules come a page at a time; the totals are on every page.
+  const first = await acct.get(`/executions/stats?since=${startedAt}&limit=2`);
+  expect(first.body.rules).toHaveLength(2);
+  expect(first.body.total).toEqual(stats.total);
+  const second = await acct.get(
+    `/executions/stats?since=${startedAt}&limit=100&cursor=${first.body.nextCursor}`,
+  );
+  expect([...first.body.rules, ...second.body.rules]).toEqual(stats.rules);
+  expect(second.body.nextCursor).toBeNull();
   const future = await acct.get(`/executions/stats?since=${new Date(Date.now() + 60_000).toISOString()}`);
   expect(future.body.total).toEqual(zero);
   const other = await (await stack.account('Other')).get(`/executions/stats?since=${startedAt}`);

@@ -379,6 +379,17 @@ export const statsQuerySchema = z
     since: time.describe('count runs started at or after this time'),
     until: time.optional().describe('and before this time (default: now)'),
     ruleId: listQuerySchema.shape.ruleId,
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(50)
+      .describe('rules per page (the totals are on every page)'),
+    cursor: z
+      .string()
+      .regex(/^[0-9]{1,19}$/, 'must be a cursor this API returned')
+      .optional(),
   })
   .strict();
 export type StatsQuery = z.infer<typeof statsQuerySchema>;
@@ -394,7 +405,8 @@ export const statsSchema = z.object({
   ),
   rules: z
     .array(z.object({ ruleId: z.string(), ruleName: z.string(), counts: outcomeCounts }))
-    .describe('per rule of the account (rules without runs in the range have zeros)'),
+    .describe('per rule of the account, a page of them (rules without runs in the range have zeros)'),
+  nextCursor: z.string().nullable().describe('the next page of rules, or null'),
 });
 export type Stats = z.infer<typeof statsSchema>;
 
