@@ -181,20 +181,25 @@ test('the worker killed between a reschedule and the new send time: sent once, a
   const hook = `${receiver.url}/kill-${uniq()}`;
   const ruleId = await reminderRule(hook);
   const key = `job-${uniq()}`;
+  const sleepingOn = (n: number, what: string) =>
+    eventually(
+      async () => {
+        const h = await stack.temporal.workflow.getHandle(runId(ruleId, key)).fetchHistory();
+        const timers = h.events?.filter((e) => e.timerStartedEventAttributes).length ?? 0;
+        return timers >= n ? true : undefined;
+      },
+      60_000,
+      what,
+    );
   await send('job.created', { id: key, scheduledAt: inSeconds(120) });
+  // Asleep on the first send time before the reschedule arrives (both in one workflow task would
+  // plan once, with no first timer to move).
+  await sleepingOn(1, 'the run to sleep');
   const newTime = inSeconds(20);
   const moved = await send('job.rescheduled', { id: key, scheduledAt: newTime });
   await stack.temporal.workflow.getHandle(moved.workflowId).result(); // the signal has been sent
-  await eventually(
-    async () => {
-      const h = await stack.temporal.workflow.getHandle(runId(ruleId, key)).fetchHistory();
-      // The reschedule's plan is recorded and the run sleeps on its new timer.
-      const timers = h.events?.filter((e) => e.timerStartedEventAttributes).length ?? 0;
-      return timers >= 2 ? true : undefined;
-    },
-    60_000,
-    'the rescheduled run to sleep',
-  );
+  // The reschedule's plan is recorded and the run sleeps on its new timer.
+  await sleepingOn(2, 'the rescheduled run to sleep');
   worker.child.kill('SIGKILL');
   await worker.exited;
   worker = await startWorker();
