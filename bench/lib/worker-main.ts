@@ -7,6 +7,7 @@
  *   node --import tsx bench/lib/worker-main.ts product|baseline
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { dataConverterFor } from '../../src/codec';
 import { databaseUrl, loadConfig } from '../../src/config';
 import { openDatabase } from '../../src/db/data-source';
 import { createLogger, temporalLogger } from '../../src/logger';
@@ -29,6 +30,8 @@ async function main() {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: baselineActivities,
       workflowBundle: { codePath: process.env.BENCH_BASELINE_BUNDLE! },
+      // The bench's client encodes with the stack's codec (unless --codec off): the baseline reads the same.
+      dataConverter: dataConverterFor(config),
       ...options,
     });
   } else {
