@@ -10,6 +10,12 @@ test('retry ids continue from the run they repeat, in either form', () => {
   // The old form is a retry only when its memo says so: otherwise it is an event's own run.
   expect(retryRoot('run-rule_a-e1-retry-2', 'run-rule_a-e1')).toEqual({ root: 'run-rule_a-e1', next: 3 });
   expect(retryRoot('run-rule_a-e1-retry-2', null)).toEqual({ root: 'run-rule_a-e1-retry-2', next: 1 });
+  // A keyed run whose key reads like a retry is no retry: its retry gets an id no keyed run can have.
+  expect(retryRoot(workflowIds.keyedRun('rule_a', 'retry-1'), null)).toEqual({
+    root: 'run-rule_a~retry-1',
+    next: 1,
+  });
+  expect(workflowIds.retry('run-rule_a~retry-1', 1)).not.toBe(workflowIds.keyedRun('rule_a', 'retry-2'));
   const retry = workflowIds.retry('run-rule_a-e1', 1);
   expect(EVENT_ID.test(retry.slice('run-rule_a-'.length))).toBe(false);
 });

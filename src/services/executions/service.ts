@@ -309,9 +309,11 @@ export class ExecutionService {
 
 /**
  * The run a retry repeats and the next retry number: `R~retry-N` (event ids cannot hold `~`), or a
- * retry of before this form, `R-retry-N`, known as one by its memo's `retryOf`.
+ * retry of before this form, `R-retry-N`. Either is a retry only when its memo's `retryOf` says so: a
+ * keyed rule's run for the key `retry-1` is `run-R~retry-1`, and its retry must not become the run of
+ * the key `retry-2`.
  */
 export function retryRoot(workflowId: string, retryOf: string | null): { root: string; next: number } {
-  const m = /^(.*)~retry-(\d+)$/.exec(workflowId) ?? (retryOf ? /^(.*)-retry-(\d+)$/.exec(workflowId) : null);
+  const m = retryOf ? (/^(.*)~retry-(\d+)$/.exec(workflowId) ?? /^(.*)-retry-(\d+)$/.exec(workflowId)) : null;
   return m ? { root: m[1], next: Number(m[2]) + 1 } : { root: workflowId, next: 1 };
 }
