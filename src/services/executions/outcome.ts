@@ -10,7 +10,7 @@ import {
   type RunOutcomeName,
 } from '../../shared/outcomes';
 import type { ExecutionKind, ExecutionStatus } from './schemas';
-import type { PayloadDecoder } from './timeline';
+import type { PayloadDecoder } from './history-values';
 
 /** temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT */
 const CLOSE_EVENT = 2;

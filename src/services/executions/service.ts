@@ -21,9 +21,7 @@ import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../shared/con
 import { accountPriority } from '../../shared/priority';
 import type { RuleRunInput } from '../../shared/run-types';
 import {
-  DecodedRun,
   PayloadDecoder,
-  decodeHistory,
   decodePendingActivities,
   int,
   iso,
@@ -32,7 +30,8 @@ import {
   statusFromCode,
   str,
   tsMs,
-} from './timeline';
+} from './history-values';
+import { DecodedRun, decodeHistory } from './timeline';
 import {
   ExecutionDetail,
   ExecutionList,

@@ -2,139 +2,41 @@
  * A run's timeline, decoded from its workflow history (plus describe() for activities in flight). The
  * same code reads a history fetched from the server and one exported with `temporal workflow show`.
  */
-import type { DescribeWorkflowExecutionResponse } from '@temporalio/client';
-import type { LoadedDataConverter, Payload, ProtoFailure } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { z } from 'zod';
-import { FOLLOW_SIGNAL, WORKFLOW_TYPES, workflowIds } from '../../shared/constants';
+import { FOLLOW_SIGNAL, workflowIds } from '../../shared/constants';
 import type {
   EventWorkflowInput,
-  EventWorkflowResult,
   FollowMessage,
   MatchedRule,
   PreparedRun,
   RuleRunInput,
-  RuleRunResult,
   SendPlan,
   StartedRuleRun,
 } from '../../shared/run-types';
-import { ExecutionKind, ExecutionStatus, FailureInfo, TimelineEntry, eventSchemaOut } from './schemas';
+import {
+  decodeAll,
+  decodeFailure,
+  durMs,
+  iso,
+  kindOf,
+  str,
+  tsMs,
+  type PayloadDecoder,
+  type PendingActivity,
+} from './history-values';
+import type { ExecutionKind, TimelineEntry, eventSchemaOut } from './schemas';
+import {
+  abandonedEntries,
+  completedEntry,
+  endedEntries,
+  pendingEntries,
+  previousAttempt,
+  type ActivityState,
+} from './timeline-activities';
+import { closesRun, outcomeEntry, preparedEntries, rulesMatched, sendPlanEntries } from './timeline-entries';
 
 type HistoryEvent = NonNullable<History['events']>[number];
-type Timestamp = { seconds?: unknown; nanos?: number | null } | null | undefined;
-type Duration = Timestamp;
-
-export type PayloadDecoder = (payload: Payload | null | undefined) => Promise<unknown>;
-
-/** Decodes with the client's data converter: its codecs (none by default), then its payload converter. */
-export function payloadDecoder(dc: LoadedDataConverter): PayloadDecoder {
-  return async (payload) => {
-    if (!payload) return undefined;
-    let payloads = [payload];
-    for (const codec of [...dc.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
-    return dc.payloadConverter.fromPayload(payloads[0]);
-  };
-}
-
-const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(String(v)));
-
-export function tsMs(ts: Timestamp): number | null {
-  if (!ts || ts.seconds === undefined || ts.seconds === null) return null;
-  return num(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
-}
-export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-const durMs = (d: Duration): number => (d ? num(d.seconds) * 1000 + Math.round((d.nanos ?? 0) / 1e6) : 0);
-
-const STATUS_BY_CODE: Record<number, ExecutionStatus> = {
-  1: 'running',
-  2: 'completed',
-  3: 'failed',
-  4: 'cancelled',
-  5: 'terminated',
-  6: 'continued_as_new',
-  7: 'timed_out',
-};
-/** temporal.api.enums.v1.WorkflowExecutionStatus → our names. */
-export const statusFromCode = (code: number | null | undefined): ExecutionStatus =>
-  STATUS_BY_CODE[code ?? 0] ?? 'unknown';
-
-export function kindOf(workflowType: string | null | undefined): ExecutionKind {
-  if (workflowType === WORKFLOW_TYPES.event) return 'event';
-  if (workflowType === WORKFLOW_TYPES.ruleRun) return 'rule-run';
-  if (workflowType === WORKFLOW_TYPES.scheduledTick) return 'scheduled-tick';
-  return 'other';
-}
-
-export const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-export const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
-
-/** A failure's message, from its encoded (encrypted) attributes when the worker put it there. */
-async function messageOf(f: ProtoFailure | null | undefined, decode: PayloadDecoder): Promise<string | null> {
-  if (!f) return null;
-  if (f.encodedAttributes) {
-    const attrs = (await decode(f.encodedAttributes).catch(() => undefined)) as
-      { message?: unknown } | undefined;
-    if (typeof attrs?.message === 'string') return attrs.message;
-  }
-  return f.message ?? null;
-}
-
-async function decodeFailure(
-  f: ProtoFailure | null | undefined,
-  decode: PayloadDecoder,
-): Promise<FailureInfo | null> {
-  if (!f) return null;
-  // An activity timeout wraps the last application failure as its cause; report the most specific one.
-  const app = f.applicationFailureInfo ? f : f.cause?.applicationFailureInfo ? f.cause : null;
-  const details = app ? await decode(app.applicationFailureInfo?.details?.payloads?.[0]) : undefined;
-  const d = (details && typeof details === 'object' ? details : {}) as Record<string, unknown>;
-  const type =
-    app?.applicationFailureInfo?.type ??
-    (f.timeoutFailureInfo ? 'Timeout' : f.canceledFailureInfo ? 'Cancelled' : null) ??
-    null;
-  const own = await messageOf(f, decode);
-  const message =
-    f.timeoutFailureInfo && app && app !== f ? `${own ?? 'timed out'}: ${await messageOf(app, decode)}` : own;
-  return {
-    message: message ?? '',
-    type,
-    nonRetryable: Boolean(app?.applicationFailureInfo?.nonRetryable),
-    status: int(d.status),
-    code: typeof d.code === 'string' || typeof d.code === 'number' ? d.code : null,
-    responseBody: str(d.body),
-  };
-}
-
-/** The decoded pending activity of a still-running workflow, from describe(). */
-export interface PendingActivity {
-  activityId: string;
-  activityType: string;
-  state: 'scheduled' | 'started' | 'cancel_requested' | 'paused' | 'unknown';
-  attempt: number;
-  lastFailure: FailureInfo | null;
-  lastStartedAt: string | null;
-  lastAttemptCompletedAt: string | null;
-  nextAttemptAt: string | null;
-}
-
-export async function decodePendingActivities(
-  raw: DescribeWorkflowExecutionResponse,
-  decode: PayloadDecoder,
-): Promise<PendingActivity[]> {
-  const states = ['unknown', 'scheduled', 'started', 'cancel_requested', 'paused', 'paused'] as const;
-  return Promise.all(
-    (raw.pendingActivities ?? []).map(async (p) => ({
-      activityId: p.activityId ?? '',
-      activityType: p.activityType?.name ?? '',
-      state: states[p.state ?? 0] ?? 'unknown',
-      attempt: p.attempt ?? 1,
-      lastFailure: await decodeFailure(p.lastFailure, decode),
-      lastStartedAt: iso(tsMs(p.lastStartedTime)),
-      lastAttemptCompletedAt: iso(tsMs(p.lastAttemptCompleteTime)),
-      nextAttemptAt: iso(tsMs(p.nextAttemptScheduleTime)),
-    })),
-  );
-}
 
 export interface DecodedRun {
   workflowType: string;
@@ -150,24 +52,6 @@ export interface DecodedRun {
   ruleVersion: number | null;
   children: { workflowId: string; ruleId: string | null; ruleName: string | null }[];
   timeline: TimelineEntry[];
-}
-
-const SEND_ACTIVITIES = new Set(['sendSms', 'sendEmail', 'sendWebhook']);
-
-interface ActivityState {
-  activityId: string;
-  activityType: string;
-  summary: string | null;
-  input: unknown[];
-  scheduledAt: number | null;
-  startedAt: number | null;
-  attempt: number;
-  lastFailure: FailureInfo | null;
-  cancelRequested: boolean;
-}
-
-async function decodeAll(payloads: Payload[] | null | undefined, decode: PayloadDecoder): Promise<unknown[]> {
-  return Promise.all((payloads ?? []).map((p) => decode(p)));
 }
 
 /**
@@ -201,59 +85,8 @@ export async function decodeHistory(
     { workflowId: string; ruleId: string | null; ruleName: string | null }
   >();
   let ruleInput: RuleRunInput | null = null;
-
-  const actionAttempt = (
-    a: ActivityState,
-    fields: Partial<Extract<TimelineEntry, { type: 'action_attempt' }>> &
-      Pick<Extract<TimelineEntry, { type: 'action_attempt' }>, 'attempt' | 'outcome' | 'at'>,
-  ): TimelineEntry => {
-    const ctx = (a.input[0] ?? {}) as { actionIndex?: number };
-    const action = (a.input[1] ?? {}) as { type?: string };
-    return {
-      type: 'action_attempt',
-      startedAt: null,
-      actionIndex: ctx.actionIndex ?? -1,
-      actionType: action.type ?? a.activityType.replace(/^send/, '').toLowerCase(),
-      activityType: a.activityType,
-      summary: a.summary,
-      error: null,
-      errorType: null,
-      status: null,
-      errorCode: null,
-      responseBody: null,
-      providerId: null,
-      via: null,
-      nextAttemptAt: null,
-      ...fields,
-    };
-  };
-  const failed = (f: FailureInfo | null) => ({
-    error: f?.message ?? null,
-    errorType: f?.type ?? null,
-    status: f?.status ?? null,
-    errorCode: f?.code ?? null,
-    responseBody: f?.responseBody ?? null,
-  });
-  /** The attempt before the last one, known only through the last one's `lastFailure`. */
-  const previousAttempt = (a: ActivityState): TimelineEntry[] => {
-    if (!a.lastFailure || a.attempt < 2) return [];
-    if (SEND_ACTIVITIES.has(a.activityType)) {
-      return [
-        actionAttempt(a, { at: null, attempt: a.attempt - 1, outcome: 'retried', ...failed(a.lastFailure) }),
-      ];
-    }
-    return [
-      {
-        type: 'activity',
-        at: null,
-        activityType: a.activityType,
-        summary: a.summary,
-        attempt: a.attempt - 1,
-        outcome: 'retried',
-        error: a.lastFailure.message,
-      },
-    ];
-  };
+  /** A keyed or timed run's latest planned send time (its planSend markers). */
+  let plannedSendAt: string | null = null;
 
   /** A rule with a delay whose run set no timer: the delay had passed when it started (a retry, a backlog). */
   const delayAlreadyElapsed = (at: string | null): TimelineEntry[] =>
@@ -269,53 +102,24 @@ export async function decodeHistory(
           },
         ]
       : [];
-
-  /** Activities a closed run left behind (cancelled or terminated while one was retrying). */
-  const abandonOpenActivities = (at: string | null) => {
-    for (const a of activities.values()) {
-      const error = a.cancelRequested
-        ? 'cancelled with the run'
-        : 'the run ended before this activity finished';
-      timeline.push(...previousAttempt(a));
-      if (SEND_ACTIVITIES.has(a.activityType)) {
-        timeline.push(
-          actionAttempt(a, {
-            at,
-            startedAt: iso(a.startedAt),
-            attempt: a.attempt,
-            outcome: 'cancelled',
-            error,
-          }),
-        );
-      } else {
-        timeline.push({
-          type: 'activity',
-          at,
-          activityType: a.activityType,
-          summary: a.summary,
-          attempt: a.attempt,
-          outcome: 'cancelled',
-          error,
-        });
-      }
-    }
-    activities.clear();
+  const prepared = (p: PreparedRun, at: string | null) => {
+    timeline.push(...preparedEntries(p, at, ruleInput));
+    if (p?.status === 'ready') run.ruleVersion = p.ruleVersion;
   };
+  /** A local activity that failed leaves only its marker's failure. */
+  const localActivityFailed = (
+    activityType: string,
+    summary: string | null,
+    at: string | null,
+    error: string,
+  ) => timeline.push({ type: 'activity', at, activityType, summary, attempt: 1, outcome: 'failed', error });
 
-  /** A keyed or timed run's latest planned send time (its planSend markers). */
-  let plannedSendAt: string | null = null;
   for (const e of events) {
     const at = tsMs(e.eventTime);
     const atIso = iso(at);
-    if (
-      e.workflowExecutionCompletedEventAttributes ||
-      e.workflowExecutionFailedEventAttributes ||
-      e.workflowExecutionCanceledEventAttributes ||
-      e.workflowExecutionTerminatedEventAttributes ||
-      e.workflowExecutionTimedOutEventAttributes ||
-      e.workflowExecutionContinuedAsNewEventAttributes
-    ) {
-      abandonOpenActivities(atIso);
+    if (closesRun(e)) {
+      for (const a of activities.values()) timeline.push(...abandonedEntries(a, atIso));
+      activities.clear();
     }
     const summary = str(await decode(e.userMetadata?.summary));
 
@@ -387,16 +191,7 @@ export async function decodeHistory(
           });
         }
       } else if (meta?.activity_type === 'planSend') {
-        if (f)
-          timeline.push({
-            type: 'activity',
-            at: atIso,
-            activityType: 'planSend',
-            summary,
-            attempt: 1,
-            outcome: 'failed',
-            error: f.message,
-          });
+        if (f) localActivityFailed('planSend', summary, atIso, f.message);
         else {
           timeline.push(...sendPlanEntries(result as SendPlan, atIso));
           if ((result as SendPlan)?.status === 'planned')
@@ -404,21 +199,8 @@ export async function decodeHistory(
         }
       } else if (meta?.activity_type === 'prepareRun') {
         timeline.push(...delayAlreadyElapsed(atIso));
-        if (f) {
-          timeline.push({
-            type: 'activity',
-            at: atIso,
-            activityType: 'prepareRun',
-            summary,
-            attempt: 1,
-            outcome: 'failed',
-            error: f.message,
-          });
-        } else {
-          timeline.push(...preparedEntries(result as PreparedRun, atIso, ruleInput));
-          const p = result as PreparedRun;
-          if (p?.status === 'ready') run.ruleVersion = p.ruleVersion;
-        }
+        if (f) localActivityFailed('prepareRun', summary, atIso, f.message);
+        else prepared(result as PreparedRun, atIso);
       }
     } else if (e.startChildWorkflowExecutionInitiatedEventAttributes) {
       const c = e.startChildWorkflowExecutionInitiatedEventAttributes;
@@ -522,42 +304,8 @@ export async function decodeHistory(
       activities.delete(String(c.scheduledEventId));
       const result = await decode(c.result?.payloads?.[0]);
       timeline.push(...previousAttempt(a));
-      if (a.activityType === 'prepareRun') {
-        timeline.push(...preparedEntries(result as PreparedRun, atIso, ruleInput));
-        const p = result as PreparedRun;
-        if (p?.status === 'ready') run.ruleVersion = p.ruleVersion;
-      } else if (SEND_ACTIVITIES.has(a.activityType)) {
-        const r = (result ?? {}) as {
-          providerId?: string | null;
-          via?: string;
-          status?: number;
-          attempts?: number;
-          reason?: string;
-        };
-        const suppressed = r.via === 'suppressed';
-        timeline.push(
-          actionAttempt(a, {
-            at: atIso,
-            startedAt: iso(a.startedAt),
-            attempt: a.attempt,
-            outcome: suppressed ? 'suppressed' : 'sent',
-            status: int(r.status),
-            providerId: r.providerId ?? null,
-            via: r.via ?? null,
-            ...(suppressed && { reason: r.reason ?? 'recipient opted out' }),
-          }),
-        );
-      } else {
-        timeline.push({
-          type: 'activity',
-          at: atIso,
-          activityType: a.activityType,
-          summary: a.summary,
-          attempt: a.attempt,
-          outcome: 'completed',
-          error: null,
-        });
-      }
+      if (a.activityType === 'prepareRun') prepared(result as PreparedRun, atIso);
+      else timeline.push(completedEntry(a, result, atIso));
     } else if (
       e.activityTaskFailedEventAttributes ||
       e.activityTaskTimedOutEventAttributes ||
@@ -579,28 +327,7 @@ export async function decodeHistory(
         : e.activityTaskTimedOutEventAttributes
           ? 'timed_out'
           : 'cancelled';
-      timeline.push(...previousAttempt(a));
-      if (SEND_ACTIVITIES.has(a.activityType)) {
-        timeline.push(
-          actionAttempt(a, {
-            at: atIso,
-            startedAt: iso(a.startedAt),
-            attempt: a.attempt,
-            outcome,
-            ...failed(f ?? (outcome === 'cancelled' ? { ...NO_FAILURE, message: 'cancelled' } : null)),
-          }),
-        );
-      } else {
-        timeline.push({
-          type: 'activity',
-          at: atIso,
-          activityType: a.activityType,
-          summary: a.summary,
-          attempt: a.attempt,
-          outcome,
-          error: f?.message ?? null,
-        });
-      }
+      timeline.push(...endedEntries(a, outcome, f, atIso));
     } else if (e.workflowExecutionSignaledEventAttributes?.signalName === FOLLOW_SIGNAL) {
       const m = (await decode(e.workflowExecutionSignaledEventAttributes.input?.payloads?.[0])) as
         FollowMessage | undefined;
@@ -621,218 +348,13 @@ export async function decodeHistory(
         identity: c.identity || null,
         reason: c.cause || null,
       });
-    } else if (e.workflowExecutionCompletedEventAttributes) {
-      const result = await decode(e.workflowExecutionCompletedEventAttributes.result?.payloads?.[0]);
-      run.result = result ?? null;
-      if (run.kind === 'rule-run') {
-        const r = result as RuleRunResult;
-        timeline.push({
-          type: 'outcome',
-          at: atIso,
-          status: 'completed',
-          outcome: r?.outcome ?? 'completed',
-          message: r?.reason ?? outcomeMessage(r),
-        });
-      } else {
-        const r = result as EventWorkflowResult | undefined;
-        const n = r?.matchedRules?.length ?? 0;
-        timeline.push({
-          type: 'outcome',
-          at: atIso,
-          status: 'completed',
-          outcome: 'completed',
-          message: r ? (n ? `started ${n} rule run(s)` : 'no enabled rule for this event') : null,
-        });
-      }
-    } else if (e.workflowExecutionFailedEventAttributes) {
-      const failure = e.workflowExecutionFailedEventAttributes.failure;
-      const details = await decode(failure?.applicationFailureInfo?.details?.payloads?.[0]);
-      const type = failure?.applicationFailureInfo?.type ?? null;
-      const message = await messageOf(failure, decode);
-      run.error = { type, message: message ?? '' };
-      if (details && typeof details === 'object' && 'outcome' in details) run.result = details;
-      timeline.push({
-        type: 'outcome',
-        at: atIso,
-        status: 'failed',
-        outcome: type === 'ActionsFailed' ? 'failed' : 'error',
-        message,
-      });
-    } else if (e.workflowExecutionCanceledEventAttributes) {
-      timeline.push({ type: 'outcome', at: atIso, status: 'cancelled', outcome: 'cancelled', message: null });
-    } else if (e.workflowExecutionTerminatedEventAttributes) {
-      const reason = e.workflowExecutionTerminatedEventAttributes.reason || null;
-      run.error = { type: 'Terminated', message: reason ?? 'terminated' };
-      timeline.push({
-        type: 'outcome',
-        at: atIso,
-        status: 'terminated',
-        outcome: 'terminated',
-        message: reason,
-      });
-    } else if (e.workflowExecutionTimedOutEventAttributes) {
-      run.error = { type: 'Timeout', message: 'the run exceeded its execution timeout' };
-      timeline.push({
-        type: 'outcome',
-        at: atIso,
-        status: 'timed_out',
-        outcome: 'timed_out',
-        message: run.error.message,
-      });
-    } else if (e.workflowExecutionContinuedAsNewEventAttributes) {
-      timeline.push({
-        type: 'outcome',
-        at: atIso,
-        status: 'continued_as_new',
-        outcome: 'continued_as_new',
-        message: null,
-      });
-    }
-  }
-
-  // Activities still in flight: history has only their scheduling; describe() knows their attempts.
-  const pendingById = new Map(pending.map((p) => [p.activityId, p]));
-  for (const a of activities.values()) {
-    const p = pendingById.get(a.activityId);
-    const attempt = p?.attempt ?? a.attempt;
-    const waiting = p?.state === 'scheduled' && attempt > 1;
-    const outcome = waiting ? 'backing_off' : 'running';
-    if (p?.lastFailure && attempt > 1) {
-      const prev = { ...a, attempt, lastFailure: p.lastFailure };
-      const [entry] = previousAttempt(prev);
-      if (entry) timeline.push({ ...entry, at: p.lastAttemptCompletedAt });
-    }
-    if (SEND_ACTIVITIES.has(a.activityType)) {
-      timeline.push(
-        actionAttempt(a, {
-          at: p?.lastStartedAt ?? iso(a.scheduledAt),
-          startedAt: p?.lastStartedAt ?? null,
-          attempt,
-          outcome,
-          nextAttemptAt: waiting ? (p?.nextAttemptAt ?? null) : null,
-        }),
-      );
     } else {
-      timeline.push({
-        type: 'activity',
-        at: p?.lastStartedAt ?? iso(a.scheduledAt),
-        activityType: a.activityType,
-        summary: a.summary,
-        attempt,
-        outcome,
-        error: null,
-      });
+      const outcome = await outcomeEntry(e, run, atIso, decode);
+      if (outcome) timeline.push(outcome);
     }
   }
+
+  const pendingById = new Map(pending.map((p) => [p.activityId, p]));
+  for (const a of activities.values()) timeline.push(...pendingEntries(a, pendingById.get(a.activityId)));
   return run;
-}
-
-const NO_FAILURE: FailureInfo = {
-  message: '',
-  type: null,
-  nonRetryable: false,
-  status: null,
-  code: null,
-  responseBody: null,
-};
-
-function outcomeMessage(r: RuleRunResult | undefined): string | null {
-  if (!r) return null;
-  if (r.outcome === 'conditions_not_met') return 'conditions not met: nothing sent';
-  if (r.outcome === 'sent') {
-    // Suppressed actions are part of a completed run; say how many were not sent.
-    const suppressed = r.actions.filter((a) => a.outcome === 'suppressed').length;
-    const sent = r.actions.length - suppressed;
-    return suppressed ? `sent ${sent} action(s), ${suppressed} suppressed` : `sent ${sent} action(s)`;
-  }
-  return null;
-}
-
-/** What a planSend marker says: the send time computed or moved, a stale event, the window, a skip. */
-function sendPlanEntries(p: SendPlan | undefined, at: string | null): TimelineEntry[] {
-  if (!p) return [];
-  if (p.status === 'stale') return [{ type: 'stale_update_ignored', at, reason: p.reason }];
-  if (p.status === 'skip') return [{ type: 'send_time_skipped', at, reason: p.reason }];
-  const out: TimelineEntry[] = [
-    p.rescheduled
-      ? { type: 'rescheduled', at, from: p.rescheduled.from, to: p.sendAt, byEvent: p.rescheduled.byEvent }
-      : { type: 'send_time_computed', at, sendAt: p.sendAt, dueAt: p.dueAt, basis: p.basis },
-  ];
-  if (p.window) out.push({ type: 'window_wait', at, until: p.window.opensAt, timezone: p.window.timezone });
-  return out;
-}
-
-function rulesMatched(rules: MatchedRule[], at: string | null, f: FailureInfo | null): TimelineEntry {
-  return {
-    type: 'rules_matched',
-    at,
-    rules: rules.map((r) => ({ ruleId: r.id, ruleName: r.name, ruleVersion: r.version, delay: r.delayText })),
-    error: f?.message ?? null,
-  };
-}
-
-function preparedEntries(p: PreparedRun, at: string | null, input: RuleRunInput | null): TimelineEntry[] {
-  if (!p) return [];
-  if (p.status === 'skipped') {
-    return [
-      {
-        type: 'rule_reread',
-        at,
-        outcome: 'skipped',
-        ruleVersion: null,
-        ruleName: null,
-        versionChanged: false,
-        reason: p.reason,
-      },
-    ];
-  }
-  const out: TimelineEntry[] = [
-    {
-      type: 'rule_reread',
-      at,
-      outcome: 'current',
-      ruleVersion: p.ruleVersion,
-      ruleName: p.ruleName,
-      versionChanged: input ? p.ruleVersion !== input.rule.version : false,
-      reason: null,
-    },
-  ];
-  for (const c of p.conditions) {
-    out.push({
-      type: 'condition',
-      at,
-      fact: c.fact,
-      path: c.path,
-      operator: c.operator,
-      value: c.value,
-      factValue: c.factValue,
-      result: c.result,
-    });
-  }
-  out.push({ type: 'conditions_evaluated', at, matched: p.matched, userFound: p.userFound });
-  // Actions that could not be rendered fail without an activity.
-  for (const a of p.actions) {
-    if ('error' in a) {
-      out.push({
-        type: 'action_attempt',
-        at,
-        startedAt: null,
-        actionIndex: a.index,
-        actionType: a.type,
-        activityType: null,
-        summary: null,
-        attempt: 0,
-        outcome: 'failed',
-        error: a.error,
-        errorType: 'NotRendered',
-        status: null,
-        errorCode: null,
-        responseBody: null,
-        providerId: null,
-        via: null,
-        nextAttemptAt: null,
-      });
-    }
-  }
-  return out;
 }
