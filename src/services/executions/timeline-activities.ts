@@ -24,6 +24,19 @@ type ActionAttempt = Extract<TimelineEntry, { type: 'action_attempt' }>;
 /** The outcomes a delivery and any other activity share (completion reads differently for each). */
 type AttemptOutcome = 'failed' | 'retried' | 'running' | 'backing_off' | 'timed_out' | 'cancelled';
 
+/** An action attempt's fields that only some attempts have. */
+export const ATTEMPT_BLANKS = {
+  startedAt: null,
+  error: null,
+  errorType: null,
+  status: null,
+  errorCode: null,
+  responseBody: null,
+  providerId: null,
+  via: null,
+  nextAttemptAt: null,
+} as const;
+
 function actionAttempt(
   a: ActivityState,
   fields: Partial<ActionAttempt> & Pick<ActionAttempt, 'attempt' | 'outcome' | 'at'>,
@@ -32,19 +45,11 @@ function actionAttempt(
   const action = (a.input[1] ?? {}) as { type?: string };
   return {
     type: 'action_attempt',
-    startedAt: null,
+    ...ATTEMPT_BLANKS,
     actionIndex: ctx.actionIndex ?? -1,
     actionType: action.type ?? a.activityType.replace(/^send/, '').toLowerCase(),
     activityType: a.activityType,
     summary: a.summary,
-    error: null,
-    errorType: null,
-    status: null,
-    errorCode: null,
-    responseBody: null,
-    providerId: null,
-    via: null,
-    nextAttemptAt: null,
     ...fields,
   };
 }

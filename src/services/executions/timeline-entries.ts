@@ -14,6 +14,7 @@ import type {
 import { messageOf, type PayloadDecoder } from './history-values';
 import type { FailureInfo, TimelineEntry } from './schemas';
 import type { DecodedRun } from './timeline';
+import { ATTEMPT_BLANKS } from './timeline-activities';
 
 type HistoryEvent = NonNullable<History['events']>[number];
 
@@ -100,8 +101,8 @@ export function preparedEntries(
     if ('error' in a) {
       out.push({
         type: 'action_attempt',
+        ...ATTEMPT_BLANKS,
         at,
-        startedAt: null,
         actionIndex: a.index,
         actionType: a.type,
         activityType: null,
@@ -110,12 +111,6 @@ export function preparedEntries(
         outcome: 'failed',
         error: a.error,
         errorType: 'NotRendered',
-        status: null,
-        errorCode: null,
-        responseBody: null,
-        providerId: null,
-        via: null,
-        nextAttemptAt: null,
       });
     }
   }
