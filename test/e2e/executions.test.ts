@@ -74,7 +74,7 @@ describe('timelines', () => {
     const eventName = `job.done${uniq()}`;
     const ruleId = await createRule(
       acct,
-      rule(eventName, `/ok-${uniq()}`, { delay: { value: 3, unit: 'seconds' } }),
+      rule(eventName, `/ok-${uniq()}`, { delay: { value: 6, unit: 'seconds' } }),
     );
     const { eventId, eventWorkflowId } = await sendEvent(acct, eventName, {
       job: { number: 77, status: 'Done' },
@@ -109,10 +109,11 @@ describe('timelines', () => {
     const [received] = entries(d, 'event_received');
     const [started] = entries(d, 'delay_started');
     const [ended] = entries(d, 'delay_ended');
-    // A 3 s delay: long enough that the run (started after ingest) still has some of it to sleep.
-    expect(started).toMatchObject({ delay: '3 seconds', delayMs: 3000 });
-    expect(started.remainingMs).toBeLessThanOrEqual(3000);
-    expect(Date.parse(started.plannedEndAt)).toBe(Date.parse(received.at) + 3000);
+    // A 6 s delay: long enough that the run (started after ingest) still has some of it to sleep,
+    // even on a loaded machine.
+    expect(started).toMatchObject({ delay: '6 seconds', delayMs: 6000 });
+    expect(started.remainingMs).toBeLessThanOrEqual(6000);
+    expect(Date.parse(started.plannedEndAt)).toBe(Date.parse(received.at) + 6000);
     expect(ended.plannedEndAt).toBe(started.plannedEndAt);
     expect(Date.parse(ended.actualEndAt)).toBeGreaterThanOrEqual(Date.parse(ended.plannedEndAt) - 50);
     expect(ended.lateByMs).toEqual(expect.any(Number));

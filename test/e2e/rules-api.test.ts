@@ -995,7 +995,8 @@ describe('never a 500, whatever the input', () => {
       if (res.status >= 400)
         expect(res.body.error).toEqual(expect.objectContaining({ code: expect.any(String) }));
     }
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Catches a super-linear validator (an 8 KB body once took minutes), not speed: that is the bench's.
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   test('odd ids and raw bodies', async () => {
