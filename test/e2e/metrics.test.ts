@@ -134,7 +134,7 @@ test('rule runs, deliveries, attempts, latency and timer lateness are counted fr
   const failed = await createRule(acct, rule('Refused webhook', [webhook(`/bad-${tag}`)]));
   const skipped = await createRule(
     acct,
-    rule('Disabled while waiting', [webhook(`/later-${tag}`)], { delay: { value: 3, unit: 'seconds' } }),
+    rule('Disabled while waiting', [webhook(`/later-${tag}`)], { delay: { value: 6, unit: 'seconds' } }),
   );
 
   const eventId = `m-${tag}`;
@@ -216,7 +216,7 @@ test('rule runs, deliveries, attempts, latency and timer lateness are counted fr
   expect(total(samples, `${latency}_bucket`, { channel: 'sms', le: '+Inf' })).toBe(1);
   expect(total(samples, `${latency}_count`, { channel: 'email' })).toBe(0);
 
-  // One durable sleep fired (the skipped run's 3 seconds); lateness is small on an idle server.
+  // One durable sleep fired (the skipped run's 6 seconds); lateness is small on an idle server.
   expect(total(samples, `${METRICS.timerLateness}_count`)).toBe(1);
   expect(total(samples, `${METRICS.timerLateness}_sum`)).toBeLessThan(5);
 
