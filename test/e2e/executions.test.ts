@@ -146,7 +146,7 @@ describe('timelines', () => {
     const ev = await closed(acct, eventWorkflowId);
     expect(ev).toMatchObject({ kind: 'event', status: 'completed', ruleId: null, eventId });
     expect(entries(ev, 'rules_matched')[0].rules).toEqual([
-      expect.objectContaining({ ruleId, ruleVersion: 1, delay: '3 seconds' }),
+      expect.objectContaining({ ruleId, ruleVersion: 1, delay: '6 seconds' }),
     ]);
     expect(entries(ev, 'rule_run_started')).toEqual([
       expect.objectContaining({ ruleId, workflowId: runId, runId: expect.any(String) }),
