@@ -5,6 +5,7 @@ import { metrics, registry } from '../metrics';
 import { newId } from '../shared/ids';
 import { AuthFailures, requireAccount } from './auth';
 import type { ApiDeps } from './deps';
+import { databaseUnavailable, isDatabaseUnavailable } from './database-unavailable';
 import { isTemporalUnavailable, temporalUnavailable } from './temporal-unavailable';
 import { accountSelfRoutes } from './routes/account';
 import { accountRoutes } from './routes/accounts';
@@ -25,6 +26,7 @@ import { buildOpenApi } from './openapi';
 import { docsRoutes } from './routes/docs';
 import { keysRoutes } from './routes/keys';
 import { auditRoutes } from './routes/audit';
+import { webRoutes } from './web';
 
 export const BODY_LIMIT = '1mb';
 const ACCOUNT_SCOPED = [
@@ -52,6 +54,9 @@ const errorHandler =
       e = new ApiError(413, 'body_too_large', `request body is larger than ${BODY_LIMIT}`);
     else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {
       e = new ApiError(415, 'unsupported_encoding', 'request body encoding is not supported');
+    } else if (isDatabaseUnavailable(err)) {
+      deps.log.warn({ err: { message: String(err?.message) }, reqId: req.id }, 'database unavailable');
+      e = databaseUnavailable();
     } else if (isTemporalUnavailable(err)) {
       deps.log.warn({ err, reqId: req.id }, 'Temporal unavailable');
       e = temporalUnavailable();
@@ -130,6 +135,8 @@ export function createApp(deps: ApiDeps): Express {
   });
   app.use(accountRoutes(deps));
   app.use(codecRoutes(deps));
+  const web = webRoutes();
+  app.use(web.assets);
 
   // Everything under these prefixes is scoped to the API key's account.
   app.use(ACCOUNT_SCOPED, requireAccount(deps.db));
@@ -146,6 +153,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(suppressionsRoutes(deps));
   app.use(webhookSecretRoutes(deps));
 
+  app.use(web.fallback);
   app.use((req) => {
     throw new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`);
   });

@@ -97,8 +97,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Body too large',
   415: 'Body is not JSON',
   429: 'Rate limited, or too many failed credentials from this address; see Retry-After',
-  // Any call that needs Temporal, when it is down or does not answer in time (./temporal-unavailable.ts).
-  503: 'Temporal is not reachable; retry after Retry-After seconds',
+  // Any call that needs Temporal or PostgreSQL while it is down (./temporal-unavailable.ts, ./database-unavailable.ts).
+  503: 'Temporal or the database is not reachable (temporal_unavailable, database_unavailable); retry after Retry-After seconds',
 };
 
 /** Shorthands for route modules. */

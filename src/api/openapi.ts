@@ -26,6 +26,21 @@ import { webhookSecretOpenApi } from './routes/webhook-secret';
 
 /** Routes app.ts serves directly. */
 const appOpenApi: OpenApiPaths = {
+  '/': {
+    get: {
+      tags: ['operations'],
+      summary: 'The management web app (its pages live under /ui/…; sign in with an API key)',
+      operationId: 'webApp',
+      security: [],
+      responses: {
+        '200': { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
+        '503': {
+          description: 'The web app is not built (`npm run build:web`)',
+          content: { 'text/html': { schema: { type: 'string' } } },
+        },
+      },
+    },
+  },
   '/openapi.json': {
     get: {
       tags: ['operations'],

@@ -44,6 +44,7 @@ const ROUTES: Record<string, string[]> = {
   '/event-types/{name}': ['delete', 'get'],
   '/executions': ['get'],
   '/executions/stats': ['get'],
+  '/executions/stats/daily': ['get'],
   '/executions/{workflowId}': ['get'],
   '/executions/{workflowId}/cancel': ['post'],
   '/executions/{workflowId}/retry': ['post'],
@@ -65,6 +66,7 @@ const ROUTES: Record<string, string[]> = {
   '/metrics': ['get'],
   '/openapi.json': ['get'],
   '/docs': ['get'],
+  '/': ['get'],
 };
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 

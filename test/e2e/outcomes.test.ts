@@ -1,7 +1,7 @@
 /**
  * The `Outcome` search attribute on the real stack: one event runs five rules that end sent,
  * conditions_not_met, skipped, failed and cancelled; GET /executions carries and filters by the outcome
- * (with since/until), and GET /executions/stats counts them per rule.
+ * (with since/until), and GET /executions/stats counts them per rule (and /stats/daily per day).
  */
 import { startReceiver } from '../helpers/receiver';
 import { eventually, startStack, type AccountClient, type Stack } from '../helpers/stack';
@@ -157,4 +157,47 @@ test('GET /executions/stats counts per rule and outcome; another account sees no
   const noSince = await acct.get('/executions/stats');
   expect(noSince.status).toBe(400);
   expect(noSince.body.error.details).toEqual([{ path: 'since', message: 'required' }]);
+});
+
+test('GET /executions/stats/daily counts per calendar day and outcome, in the time zone asked', async () => {
+  const zero = { sent: 0, conditions_not_met: 0, skipped: 0, failed: 0, cancelled: 0, suppressed: 0 };
+  const expected = { ...zero, sent: 1, conditions_not_met: 1, skipped: 1, failed: 1, cancelled: 1 };
+  const sum = (days: { counts: typeof zero }[]) =>
+    Object.fromEntries(
+      Object.keys(zero).map((o) => [o, days.reduce((n, d) => n + d.counts[o as keyof typeof zero], 0)]),
+    );
+  const today = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
+  // Summed over two days: the runs may straddle midnight.
+  const daily = await eventually(async () => {
+    const r = await acct.get('/executions/stats/daily?days=3');
+    return r.status === 200 && sum(r.body.days).cancelled === 1 && sum(r.body.days).skipped === 1
+      ? r.body
+      : undefined;
+  }, 30_000);
+  expect(daily.timezone).toBe('UTC');
+  expect(daily.days).toHaveLength(3);
+  expect(daily.days[2].date).toBe(today('UTC'));
+  expect(sum(daily.days)).toEqual(expected);
+  expect(daily.days[0].counts).toEqual(zero);
+  for (let i = 0; i < 2; i++) {
+    expect(daily.days[i].end).toBe(daily.days[i + 1].start);
+    expect(Date.parse(daily.days[i].end) - Date.parse(daily.days[i].start)).toBe(86_400_000);
+  }
+  expect(daily.days[2].start).toBe(`${today('UTC')}T00:00:00.000Z`);
+
+  // Days in another zone (UTC+14): other dates, the same runs.
+  const kiri = await acct.get('/executions/stats/daily?days=2&timezone=Pacific/Kiritimati');
+  expect(kiri.body.timezone).toBe('Pacific/Kiritimati');
+  expect(kiri.body.days[1].date).toBe(today('Pacific/Kiritimati'));
+  expect(kiri.body.days[1].start).toMatch(/T10:00:00\.000Z$/);
+  expect(sum(kiri.body.days)).toEqual(expected);
+
+  const one = await acct.get(`/executions/stats/daily?days=2&ruleId=${ids.failed}`);
+  expect(sum(one.body.days)).toEqual({ ...zero, failed: 1 });
+  const other = await (await stack.account('Other daily')).get('/executions/stats/daily');
+  expect(other.body.days).toHaveLength(14);
+  expect(sum(other.body.days)).toEqual(zero);
+  const bad = await acct.get('/executions/stats/daily?days=0&timezone=Mars/Base');
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['days', 'timezone']);
 });

@@ -8,7 +8,8 @@ import { AccountEntity, type Account } from '../../db/entities';
 import { recordAudit } from '../../services/audit';
 import { parseOrThrow } from '../../services/validation';
 import { timezoneSchema } from '../../shared/schemas';
-import { accountOf, actorOf } from '../auth';
+import { ROLES } from '../../services/keys';
+import { accountOf, actorOf, keyOf, type CallerKey } from '../auth';
 import type { ApiDeps } from '../deps';
 import { errors, requestBody, response, type OpenApiPaths } from '../openapi-helpers';
 
@@ -23,6 +24,9 @@ export const accountSchema = z
         'For send windows with `timezone: "user"` when the event has no user or the user no timezone.',
     }),
     createdAt: z.iso.datetime(),
+    key: z
+      .object({ id: z.string(), name: z.string(), role: z.enum(ROLES) })
+      .meta({ description: 'The key making this request: what it may do (the web app hides the rest)' }),
   })
   .meta({ id: 'Account' });
 
@@ -50,11 +54,12 @@ export const accountOpenApi: OpenApiPaths = {
   },
 };
 
-const view = (a: Account) => ({
+const view = (a: Account, k: CallerKey) => ({
   id: a.id,
   name: a.name,
   timezone: a.timezone,
   createdAt: a.createdAt.toISOString(),
+  key: { id: k.id, name: k.name, role: k.role },
 });
 
 export function accountSelfRoutes({ db }: ApiDeps): Router {
@@ -62,7 +67,7 @@ export function accountSelfRoutes({ db }: ApiDeps): Router {
   // Read fresh: the API-key lookup caches the account for a few seconds.
   const load = (res: Response) => db.getRepository(AccountEntity).findOneByOrFail({ id: accountOf(res).id });
   r.get('/account', async (_req, res) => {
-    res.json(view(await load(res)));
+    res.json(view(await load(res), keyOf(res)));
   });
   r.patch('/account', async (req, res) => {
     const patch = parseOrThrow(accountPatchSchema, req.body);
@@ -80,7 +85,7 @@ export function accountSelfRoutes({ db }: ApiDeps): Router {
           after: patch,
         });
       });
-    res.json(view(await load(res)));
+    res.json(view(await load(res), keyOf(res)));
   });
   return r;
 }

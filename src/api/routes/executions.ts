@@ -17,7 +17,11 @@ import {
   statsQuerySchema,
   statsSchema,
   executionStats,
+  dailyStatsQuerySchema,
+  dailyStatsSchema,
+  dailyExecutionStats,
 } from '../../services/executions';
+import { temporalUiUrl } from '../../config';
 import { parseOrThrow } from '../../services/validation';
 import { accountOf } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -44,7 +48,8 @@ export const executionsOpenApi: OpenApiPaths = {
         'Read from Temporal visibility, which is eventually consistent: a run appears a moment after it ' +
         'starts. Newest first in the order Temporal visibility keeps (running runs, then by close time). ' +
         '`kind` tells event runs from rule runs, `outcome` what a run came to. Page with `limit` and the ' +
-        '`nextCursor` of the last page.',
+        '`nextCursor` of the last page. The log reaches back as far as the namespace keeps closed runs ' +
+        '(`retention`, set by TEMPORAL_RETENTION, default 30 days): older runs are gone from Temporal.',
       operationId: 'listExecutions',
       parameters: listParams,
       responses: {
@@ -64,6 +69,21 @@ export const executionsOpenApi: OpenApiPaths = {
       parameters: queryParameters(statsQuerySchema),
       responses: {
         '200': { description: 'counts per outcome', ...json(jsonSchema(statsSchema, 'output')) },
+        ...errors(400, 401, 503),
+      },
+    },
+  },
+  '/executions/stats/daily': {
+    get: {
+      tags: ['executions'],
+      summary: 'Runs per calendar day and outcome (the Runs page chart)',
+      description:
+        'Counted like `/executions/stats` (visibility COUNT queries, eventually consistent), per day in the ' +
+        "given time zone or the account's, the last day being today so far.",
+      operationId: 'getDailyExecutionStats',
+      parameters: queryParameters(dailyStatsQuerySchema),
+      responses: {
+        '200': { description: 'counts per day and outcome', ...json(jsonSchema(dailyStatsSchema, 'output')) },
         ...errors(400, 401, 503),
       },
     },
@@ -144,11 +164,24 @@ export function executionsRoutes({ config, db, temporal }: ApiDeps): Router {
     res.json(await executionStats(temporal, db, accountOf(res).id, q));
   });
 
+  r.get('/executions/stats/daily', async (req, res) => {
+    const q = parseOrThrow(dailyStatsQuerySchema, req.query);
+    const account = accountOf(res);
+    res.json(await dailyExecutionStats(temporal, account.id, account.timezone, q));
+  });
+
+  const uiBase = temporalUiUrl(config);
   r.get('/executions/:workflowId', async (req, res) => {
     const { workflowId } = parseOrThrow(params, req.params);
     const accountId = accountOf(res).id;
     const detail = await executions.get(accountId, workflowId);
-    res.json({ ...detail, deliveries: await deliveriesOf(db, accountId, workflowId) });
+    res.json({
+      ...detail,
+      deliveries: await deliveriesOf(db, accountId, workflowId),
+      temporalUiUrl: uiBase
+        ? `${uiBase}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(detail.runId)}/history`
+        : null,
+    });
   });
 
   r.post('/executions/:workflowId/cancel', async (req, res) => {

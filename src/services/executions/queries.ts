@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { WORKFLOW_TYPES } from '../../shared/constants';
 import { RUN_OUTCOMES } from '../../shared/outcomes';
+import { timezoneSchema } from '../../shared/schema-parts';
 import { EVENT_ID } from '../../shared/schemas';
 import { FILTER_STATUSES, time } from './kinds';
 
@@ -85,6 +86,31 @@ export const statsSchema = z.object({
   nextCursor: z.string().nullable().describe('the next page of rules, or null'),
 });
 export type Stats = z.infer<typeof statsSchema>;
+
+export const dailyStatsQuerySchema = z
+  .object({
+    days: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(31)
+      .default(14)
+      .describe('how many calendar days, ending today (today counts so far)'),
+    timezone: timezoneSchema.optional().describe("where the days begin and end (default: the account's)"),
+    ruleId: listQuerySchema.shape.ruleId,
+  })
+  .strict();
+export type DailyStatsQuery = z.infer<typeof dailyStatsQuerySchema>;
+
+export const dailyStatsSchema = z.object({
+  timezone: z.string(),
+  days: z
+    .array(
+      z.object({ date: z.string().describe('YYYY-MM-DD'), start: time, end: time, counts: outcomeCounts }),
+    )
+    .describe('oldest first; the last one is today'),
+});
+export type DailyStats = z.infer<typeof dailyStatsSchema>;
 
 const STATUS_TO_VISIBILITY: Record<(typeof FILTER_STATUSES)[number], string> = {
   running: 'Running',

@@ -37,9 +37,22 @@ export const executionSummarySchema = z.object({
 });
 export type ExecutionSummary = z.infer<typeof executionSummarySchema>;
 
+export const retentionSchema = z
+  .object({
+    seconds: z.number().int(),
+    duration: z.string().describe('e.g. 30d, as TEMPORAL_RETENTION is written'),
+  })
+  .nullable()
+  .describe(
+    "How far back the log reaches: the Temporal namespace's retention (TEMPORAL_RETENTION). A run is " +
+      'listed while it runs and for this long after it closed, then Temporal deletes it. null when ' +
+      'Temporal did not say.',
+  );
+
 export const executionListSchema = z.object({
   items: z.array(executionSummarySchema),
   nextCursor: z.string().nullable(),
+  retention: retentionSchema,
 });
 export type ExecutionList = z.infer<typeof executionListSchema>;
 
@@ -92,6 +105,11 @@ export const executionDetailSchema = executionSummarySchema.extend({
     .array(deliverySchema)
     .optional()
     .describe("each delivered action's ledger row and latest delivery receipt"),
+  temporalUiUrl: z
+    .string()
+    .nullable()
+    .optional()
+    .describe("this run in the Temporal Web UI (TEMPORAL_UI_URL, or the dev server's UI); null if unknown"),
 });
 export type ExecutionDetail = z.infer<typeof executionDetailSchema>;
 

@@ -16,6 +16,7 @@ import {
 } from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { formatDuration } from '../../config';
 import { ApiError } from '../../shared/errors';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../shared/constants';
 import { accountPriority } from '../../shared/priority';
@@ -81,9 +82,31 @@ export class ExecutionService {
     return this.client.options.namespace;
   }
 
+  private retentionRead: { at: number; value: Promise<ExecutionList['retention']> } | undefined;
+
+  /** The namespace's retention, read at most once a minute (an operator may change it at any time). */
+  private retention(): Promise<ExecutionList['retention']> {
+    if (!this.retentionRead || Date.now() - this.retentionRead.at > 60_000) {
+      const value = this.client.workflowService
+        .describeNamespace({ namespace: this.namespace })
+        .then((ns) => {
+          const ttl = ns.config?.workflowExecutionRetentionTtl;
+          const seconds = ttl?.seconds ? Number(ttl.seconds) : 0;
+          return seconds > 0 ? { seconds, duration: formatDuration(seconds) } : null;
+        })
+        .catch(() => {
+          this.retentionRead = undefined; // ask again next time
+          return null;
+        });
+      this.retentionRead = { at: Date.now(), value };
+    }
+    return this.retentionRead.value;
+  }
+
   async list(accountId: string, q: ListQuery): Promise<ExecutionList> {
     const query = buildListQuery(accountId, q);
     const nextPageToken = q.cursor === undefined ? undefined : readCursor(q.cursor, query);
+    const retention = this.retention();
     let response;
     try {
       response = await this.client.workflowService.listWorkflowExecutions({
@@ -101,7 +124,11 @@ export class ExecutionService {
     // Defence in depth: never hand out a row of another account, whatever the query matched.
     const own = items.filter((i) => i.accountId === accountId).map(({ accountId: _a, ...rest }) => rest);
     const token = response.nextPageToken;
-    return { items: own, nextCursor: token && token.length ? writeCursor(token, query) : null };
+    return {
+      items: own,
+      nextCursor: token && token.length ? writeCursor(token, query) : null,
+      retention: await retention,
+    };
   }
 
   private async summarize(

@@ -10,10 +10,21 @@ import type { DataSource } from 'typeorm';
 import { MoreThan } from 'typeorm';
 import { RuleEntity } from '../../db/entities';
 import { RUN_OUTCOMES, type RunOutcomeName } from '../../shared/outcomes';
-import { quote, type Stats, type StatsQuery } from './schemas';
+import { localParts, localToInstant } from '../../shared/send-time';
+import { quote, type DailyStats, type DailyStatsQuery, type Stats, type StatsQuery } from './schemas';
 
 const CONCURRENCY = 8;
 type Counts = Record<RunOutcomeName, number>;
+const ZEROS = Object.fromEntries(RUN_OUTCOMES.map((o) => [o, 0])) as Counts;
+
+const counter = (client: Client, accountId: string) => (clauses: string[]) =>
+  client.workflow.count([`AccountId = ${quote(accountId)}`, ...clauses].join(' AND ')).then((c) => c.count);
+
+/** One count per outcome of the runs `clauses` match. */
+async function perOutcome(count: (clauses: string[]) => Promise<number>, clauses: string[]): Promise<Counts> {
+  const values = await inBatches(RUN_OUTCOMES.map((o) => () => count([...clauses, `Outcome = ${quote(o)}`])));
+  return Object.fromEntries(RUN_OUTCOMES.map((o, i) => [o, values[i]])) as Counts;
+}
 
 async function inBatches<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
   const out: T[] = [];
@@ -36,25 +47,66 @@ export async function executionStats(
     take: q.limit + 1,
   });
   const rules = page.slice(0, q.limit);
-  const count = (clauses: string[]) =>
-    client.workflow
-      .count([`AccountId = ${quote(accountId)}`, ...clauses, ...range].join(' AND '))
-      .then((c) => c.count);
-  const byOutcome = async (ruleId: string | null): Promise<Counts> => {
-    const rule = ruleId ? [`RuleId = ${quote(ruleId)}`] : [];
-    const values = await inBatches(RUN_OUTCOMES.map((o) => () => count([...rule, `Outcome = ${quote(o)}`])));
-    return Object.fromEntries(RUN_OUTCOMES.map((o, i) => [o, values[i]])) as Counts;
-  };
-  const zeros = Object.fromEntries(RUN_OUTCOMES.map((o) => [o, 0])) as Counts;
+  const countAll = counter(client, accountId);
+  const count = (clauses: string[]) => countAll([...clauses, ...range]);
+  const byOutcome = (ruleId: string | null) => perOutcome(count, ruleId ? [`RuleId = ${quote(ruleId)}`] : []);
   const total = await byOutcome(q.ruleId ?? null);
   const ran = await inBatches(rules.map((r) => () => count([`RuleId = ${quote(r.id)}`])));
   const perRule: Counts[] = [];
-  for (let i = 0; i < rules.length; i++) perRule.push(ran[i] ? await byOutcome(rules[i].id) : zeros);
+  for (let i = 0; i < rules.length; i++) perRule.push(ran[i] ? await byOutcome(rules[i].id) : ZEROS);
   return {
     since: q.since,
     until: q.until ?? null,
     total,
     rules: rules.map((r, i) => ({ ruleId: r.id, ruleName: r.name, counts: perRule[i] })),
     nextCursor: page.length > q.limit ? rules[rules.length - 1].seq : null,
+  };
+}
+
+/** Calendar days ending today in `tz`: [date, start, end) instants, oldest first. */
+export function calendarDays(now: number, days: number, tz: string) {
+  const today = localParts(now, tz);
+  const startOf = (offset: number) => {
+    const d = new Date(Date.UTC(today.y, today.m - 1, today.d + offset));
+    const date = d.toISOString().slice(0, 10);
+    return { date, at: localToInstant(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), 0, 0, tz) };
+  };
+  return Array.from({ length: days }, (_, i) => {
+    const from = startOf(i - days + 1);
+    return { date: from.date, start: from.at, end: startOf(i - days + 2).at };
+  });
+}
+
+/**
+ * GET /executions/stats/daily: runs per calendar day and outcome, for the Runs page's chart. Same
+ * counting as above: one count per day, then 6 per day that had runs.
+ */
+export async function dailyExecutionStats(
+  client: Client,
+  accountId: string,
+  accountTimezone: string,
+  q: DailyStatsQuery,
+  now = Date.now(),
+): Promise<DailyStats> {
+  const timezone = q.timezone ?? accountTimezone;
+  const count = counter(client, accountId);
+  const rule = q.ruleId ? [`RuleId = ${quote(q.ruleId)}`] : [];
+  const days = calendarDays(now, q.days, timezone);
+  const range = (d: (typeof days)[number]) => [
+    ...rule,
+    `StartTime >= ${quote(new Date(d.start).toISOString())}`,
+    `StartTime < ${quote(new Date(d.end).toISOString())}`,
+  ];
+  const ran = await inBatches(days.map((d) => () => count(range(d))));
+  const counts: Counts[] = [];
+  for (let i = 0; i < days.length; i++) counts.push(ran[i] ? await perOutcome(count, range(days[i])) : ZEROS);
+  return {
+    timezone,
+    days: days.map((d, i) => ({
+      date: d.date,
+      start: new Date(d.start).toISOString(),
+      end: new Date(d.end).toISOString(),
+      counts: counts[i],
+    })),
   };
 }
