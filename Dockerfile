@@ -26,6 +26,10 @@ COPY src ./src
 RUN npx tsc -p tsconfig.json \
  && node dist/src/worker/bundle.js \
  && test -f dist/workflow-bundle.js
+# The web app (its typed client is generated from src/api's OpenAPI builder), served by the API at /.
+COPY web ./web
+COPY scripts/web-api.ts ./scripts/
+RUN npm run build:web && test -f web/dist/index.html
 
 # --- production dependencies only ---
 FROM ${NODE_IMAGE} AS prod-deps
@@ -42,6 +46,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/web/dist ./web/dist
 COPY package.json ./
 USER node
 EXPOSE 3000 9464

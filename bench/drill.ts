@@ -1,5 +1,6 @@
 /**
  * `npm run drill [-- --ci] [-- --only 1,5,7]`: fault drills on a stack of their own (see bench/lib/stack.ts).
+ * With `--cluster`: the drills of bench/cluster-drill.ts on the cluster topology instead.
  *
  *   1. the worker SIGKILLed while runs sleep, then restarted
  *   2. the Temporal dev server SIGKILLed and restarted on the same files while runs sleep
@@ -33,10 +34,13 @@ import { alive, describe, killTree, spawnTs, tree, type Managed } from './lib/pr
 import { Receiver } from './lib/receiver';
 import { SmtpTestServer } from '../test/helpers/servers/smtp';
 import { BenchStack, type Account } from './lib/stack';
+import { runClusterDrills } from './cluster-drill';
 import { closedLoop, freePort, http, log, sleep, waitFor } from './lib/util';
 
 const argv = process.argv.slice(2);
 const CI = argv.includes('--ci');
+// The drills of bench/cluster-drill.ts on the cluster topology instead (--only numbers them 1–7).
+const CLUSTER = argv.includes('--cluster');
 const onlyArg = argv.indexOf('--only');
 const ONLY = onlyArg === -1 ? null : argv[onlyArg + 1].split(',');
 const want = (n: number) => !ONLY || ONLY.includes(String(n));
@@ -89,10 +93,11 @@ async function main() {
     for (const n of r.notes) log(`     ${n}`);
   };
 
-  const needsStack = [1, 2, 4, 5, 6, 7, 8].some(want);
+  const needsStack = !CLUSTER && [1, 2, 4, 5, 6, 7, 8].some(want);
   const stack = needsStack ? await BenchStack.start({ apiEnv: { LOG_LEVEL: 'warn' } }) : null;
   // The API and worker run detached: stop them on Ctrl-C too.
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  // (--cluster: bench/cluster-drill.ts stops its cluster on these signals itself.)
+  for (const sig of CLUSTER ? [] : (['SIGINT', 'SIGTERM'] as const)) {
     process.once(sig, () => {
       log(`${sig}: stopping the stack`);
       void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
@@ -156,17 +161,28 @@ async function main() {
         for (const f of r.failures.slice(0, 120)) log(`     ✗ ${f}`);
       }
     }
-    if (want(3)) report(await npmStartDrill(receiver));
+    if (!CLUSTER && want(3)) report(await npmStartDrill(receiver));
+    if (CLUSTER) results.push(...(await runClusterDrills(CI, want)));
   } finally {
     await stack?.stop();
     await smtp.stop();
     await receiver.stop();
   }
-  const out = path.join(__dirname, 'results', CI ? 'drills-ci.json' : 'drills.json');
+  const out = path.join(__dirname, 'results', `drills${CLUSTER ? '-cluster' : ''}${CI ? '-ci' : ''}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(
     out,
-    JSON.stringify({ at: new Date().toISOString(), mode: CI ? 'ci' : 'full', results }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        mode: CI ? 'ci' : 'full',
+        topology: CLUSTER ? 'cluster' : 'dev server',
+        load: os.loadavg(),
+        results,
+      },
+      null,
+      2,
+    ) + '\n',
   );
   const failed = results.filter((r) => !r.ok && !informational.includes(r));
   process.stdout.write(

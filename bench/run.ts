@@ -20,6 +20,8 @@ import { addCosts, historyCost, meanCost, timerFiredLatenessMs } from './lib/his
 import { peakRssMb, rssMb } from './lib/procs';
 import { Receiver } from './lib/receiver';
 import { BenchStack, type Account } from './lib/stack';
+import { pipelinePhase, postEvent as postEventTo } from './lib/pipeline';
+import { runClusterBench } from './cluster-bench';
 import {
   closedLoop,
   http,
@@ -103,16 +105,15 @@ const webhookRule = (
   actions: [{ type: 'webhook', params: { url, payload: { n: '{{job.number}}' } } }],
 });
 
-async function postEvent(stack: BenchStack, account: Account, name: string, id: string, i: number) {
-  const r = await http('POST', `${stack.apiUrl}/events`, {
-    token: account.apiKey,
-    body: { id, name, payload: { job: { number: i } } },
-  });
-  if (r.status !== 202) throw new Error(`POST /events ${r.status} ${JSON.stringify(r.body)}`);
-  return r;
-}
+const postEvent = (stack: BenchStack, account: Account, name: string, id: string, i: number) =>
+  postEventTo(stack.apiUrl, account, name, id, i);
 
 async function main() {
+  // The pipeline phase on the cluster topology, beside the dev server's (bench/cluster-bench.ts).
+  if (argv.includes('--cluster')) {
+    await runClusterBench(QUICK, flag('--out') ?? path.join(__dirname, 'results', 'cluster.json'));
+    process.exit(0);
+  }
   const started = Date.now();
   const load = os.loadavg();
   log(
@@ -230,20 +231,18 @@ async function main() {
       await settle(stack);
       // Saturation of the whole pipeline: N events with a delay-0 webhook rule, as fast as they go in.
       const cpu = stack.cpuMeter();
-      const t0 = now();
-      const sat = await closedLoop(CONCURRENCY, N.pipeline, (i) =>
-        postEvent(stack, account, 'bench.e2e', `pipe-${nonce}-${i}`, i).then(() => undefined),
-      );
-      const pred = deliveredFor(e2eRule.id, `pipe-${nonce}-`);
-      await receiver.waitForDelivered(pred, N.pipeline, DRAIN_MS * 2);
-      const last = Math.max(...[...receiver.firstDeliveredAt].filter(([k]) => pred(k)).map(([, t]) => t));
-      cpuProfile.pipeline = perItem(cpu(), N.pipeline);
-      result.pipeline = {
-        completionsPerSec: round(N.pipeline / ((last - t0) / 1000)),
-        ingestPerSec: round(sat.perSec),
+      result.pipeline = await pipelinePhase({
+        apiUrl: stack.apiUrl,
+        account,
+        ruleId: e2eRule.id,
+        eventName: 'bench.e2e',
+        receiver,
         count: N.pipeline,
-        duplicates: receiver.duplicates().length,
-      };
+        tag: `pipe-${nonce}`,
+        concurrency: CONCURRENCY,
+        drainMs: DRAIN_MS * 2,
+      });
+      cpuProfile.pipeline = perItem(cpu(), N.pipeline);
       log(`pipeline ${JSON.stringify(result.pipeline)}`);
       // What each event cost Temporal: the mean over a spread of the runs (late ones waited longest).
       const sample = Array.from({ length: 10 }, (_, k) => Math.floor((k * N.pipeline) / 10));

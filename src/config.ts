@@ -9,6 +9,30 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+/** The dev server takes less, but runs that vanish within the hour make the execution log useless. */
+const MIN_RETENTION_SECONDS = 3600;
+
+/**
+ * TEMPORAL_RETENTION: how long Temporal keeps closed runs (their history and their rows in the
+ * execution log), e.g. `30d` or `72h`; at least an hour. The dev server, the cluster
+ * and compose all apply this value (Temporal Cloud and a default cluster may insist on at least 1d).
+ */
+export function parseRetention(value: string): number {
+  const m = /^\s*(\d+)\s*([smhd])\s*$/.exec(value);
+  if (!m) throw new Error(`"${value}" is not a duration like 30d, 72h, 90m or 86400s`);
+  const seconds = Number(m[1]) * DURATION_UNITS[m[2] as keyof typeof DURATION_UNITS];
+  if (seconds < MIN_RETENTION_SECONDS) throw new Error(`"${value}" is under the minimum of 1h`);
+  return seconds;
+}
+
+/** Seconds as the shortest exact form parseRetention reads back: 2592000 → `30d`. */
+export function formatDuration(seconds: number): string {
+  for (const [unit, size] of Object.entries(DURATION_UNITS).reverse())
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  return `${seconds}s`;
+}
+
 const schema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -19,7 +43,21 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('crm-automation'),
   TEMPORAL_DEV_PORT: port.default(7233),
+  /** Seconds (parsed from `30d`, `72h`, …): see parseRetention. */
+  TEMPORAL_RETENTION: z
+    .string()
+    .default('30d')
+    .transform((v, ctx) => {
+      try {
+        return parseRetention(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   TEMPORAL_DEV_UI_PORT: port.default(8233),
+  /** The Temporal Web UI the management UI links runs to (default: the dev server's, without TEMPORAL_ADDRESS). */
+  TEMPORAL_UI_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   TEMPORAL_TLS_CERT: optionalString,
   TEMPORAL_TLS_KEY: optionalString,
   TEMPORAL_API_KEY: optionalString,
@@ -129,6 +167,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** The database the processes use: DATABASE_URL, else the embedded server `npm start` runs. */
 export function databaseUrl(config: Config): string {
   return config.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${config.EMBEDDED_PG_PORT}/crm`;
+}
+
+/** Base URL of the Temporal Web UI (no trailing slash), or null when there is none we know of. */
+export function temporalUiUrl(config: Config): string | null {
+  if (config.TEMPORAL_UI_URL) return config.TEMPORAL_UI_URL.replace(/\/+$/, '');
+  return config.TEMPORAL_ADDRESS ? null : `http://127.0.0.1:${config.TEMPORAL_DEV_UI_PORT}`;
 }
 
 export function temporalAddress(config: Config): string {

@@ -50,14 +50,19 @@ export async function sendEvent(
   id: string,
   n: number,
   retryForMs = 0,
+  /** Each attempt's answer (the cluster drills' error rate); an attempt gives up after `timeoutMs`. */
+  opts: { onAttempt?: (a: { status: number; ms: number; code?: string }) => void; timeoutMs?: number } = {},
 ): Promise<number[]> {
   const statuses: number[] = [];
   const deadline = Date.now() + retryForMs;
   for (;;) {
+    const t0 = Date.now();
     const r = await http('POST', `${env.apiUrl}/events`, {
       token: account.apiKey,
       body: { id, name, payload: { job: { number: n } } },
-    }).catch(() => ({ status: 0 }));
+      timeoutMs: opts.timeoutMs,
+    }).catch(() => ({ status: 0, body: null }));
+    opts.onAttempt?.({ status: r.status, ms: Date.now() - t0, code: r.body?.error?.code });
     statuses.push(r.status);
     if (r.status === 202 || r.status === 200) return statuses;
     if (Date.now() > deadline) throw new Error(`POST /events ${id}: ${statuses.join(',')}`);

@@ -114,7 +114,14 @@ export interface HttpResult<T = any> {
 export async function http<T = any>(
   method: string,
   url: string,
-  opts: { token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
+  opts: {
+    token?: string;
+    body?: unknown;
+    raw?: string | Buffer;
+    headers?: Record<string, string>;
+    /** Abort (the call rejects) after this long. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<HttpResult<T>> {
   const t0 = now();
   const headers: Record<string, string> = { ...opts.headers };
@@ -124,7 +131,8 @@ export async function http<T = any>(
     body = JSON.stringify(opts.body);
     headers['content-type'] ??= 'application/json';
   }
-  const res = await fetch(url, { method, headers, body });
+  const signal = opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined;
+  const res = await fetch(url, { method, headers, body, signal });
   const text = await res.text();
   let parsed: unknown = text;
   try {

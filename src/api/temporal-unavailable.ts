@@ -1,8 +1,13 @@
-import { ServiceError } from '@temporalio/client';
+import { NamespaceNotFoundError, ServiceError } from '@temporalio/client';
 import { ApiError } from '../shared/errors';
 
-/** gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4) from the Temporal client, possibly wrapped. */
+/**
+ * gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4) from the Temporal client, possibly wrapped. Also
+ * "namespace not found": a cluster's frontend answers that while its PostgreSQL is down (the cluster
+ * drill's PostgreSQL kill found it), and a namespace that really is missing is no client error either.
+ */
 export function isTemporalUnavailable(err: unknown): boolean {
+  if (err instanceof NamespaceNotFoundError) return true;
   for (
     let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0;
     e && depth < 4;

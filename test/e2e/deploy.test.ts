@@ -38,6 +38,7 @@ interface Service {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   ports?: string[];
   expose?: string[];
+  volumes?: string[];
   restart?: string;
   stop_grace_period?: string;
   init?: boolean;
@@ -116,6 +117,8 @@ describe('docker-compose.yml', () => {
         'setup',
         'api',
         'worker',
+        'prometheus',
+        'grafana',
       ].sort(),
     );
     const images: Record<string, RegExp> = {
@@ -125,6 +128,8 @@ describe('docker-compose.yml', () => {
       'temporal-ui': /^temporalio\/ui:/,
       'temporal-admin-tools': /^temporalio\/admin-tools:/,
       mailpit: /^axllent\/mailpit:/,
+      prometheus: /^prom\/prometheus:/,
+      grafana: /^grafana\/grafana:/,
     };
     for (const [name, pattern] of Object.entries(images)) {
       const image = interpolate(services[name].image!, {});
@@ -146,11 +151,19 @@ describe('docker-compose.yml', () => {
     expect(env.POSTGRES_PWD).toBe(environmentOf('postgresql').POSTGRES_PASSWORD);
     expect(dependsOn(services.temporal)).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     expect(dependsOn(services['temporal-schema'])).toEqual({ postgresql: 'service_healthy' });
-    const schema = commandText(services['temporal-schema']);
+    // The schema step runs the script `npm run start:cluster` runs too (test/e2e/cluster.test.ts runs it).
+    expect(services['temporal-schema'].volumes).toContain(
+      './scripts/temporal-schema.sh:/temporal-schema.sh:ro',
+    );
+    expect(services['temporal-schema'].entrypoint).toEqual(['/bin/sh', '/temporal-schema.sh']);
+    const schema = read('scripts/temporal-schema.sh');
     for (const db of ['temporal', 'temporal_visibility']) {
       expect(schema).toContain(`--db ${db} setup-schema -v 0.0`);
-      expect(schema).toMatch(new RegExp(`--db ${db} update-schema -d /etc/temporal/schema/postgresql/v12/`));
+      expect(schema).toMatch(new RegExp(`--db ${db} update-schema -d "\\$SCHEMA/`));
     }
+    // Its defaults are the admin-tools image's paths, its variables compose's.
+    expect(schema).toContain('${SCHEMA_DIR:-/etc/temporal/schema}/postgresql/v12');
+    expect(environmentOf('temporal-schema')).toMatchObject({ POSTGRES_SEEDS: 'postgresql', DB_PORT: '5432' });
     expect(commandText(services.temporal)).toContain('exec /etc/temporal/entrypoint.sh');
     expect(environmentOf('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(environmentOf('temporal-admin-tools').TEMPORAL_ADDRESS).toBe('temporal:7233');
@@ -241,6 +254,52 @@ describe('docker-compose.yml', () => {
     expect(dependsOn(services.worker)).toMatchObject({ mailpit: 'service_healthy' });
     expect(JSON.stringify(services.worker.healthcheck?.test)).toContain('127.0.0.1:9464/metrics');
     expect(JSON.stringify(services.api.healthcheck?.test)).toContain('127.0.0.1:3000/readyz');
+  });
+
+  test('prometheus scrapes api and worker with deploy/prometheus (alerts included); grafana provisions deploy/grafana', () => {
+    /** `./host/dir:/container/dir[:ro]` → container dir → repository dir, each mounted one existing. */
+    const mounts = (name: string) =>
+      Object.fromEntries(
+        (services[name].volumes ?? [])
+          .filter((v) => v.startsWith('./'))
+          .map((v) => {
+            const [host, container] = v.split(':');
+            expect(existsSync(path.join(ROOT, host))).toBe(true);
+            return [container, host];
+          }),
+      );
+    const prom = mounts('prometheus');
+    expect(prom['/etc/prometheus']).toBe('./deploy/prometheus');
+    expect(services.prometheus.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    const config = YAML.parse(read('deploy/prometheus/prometheus.yml')) as {
+      rule_files: string[];
+      scrape_configs: {
+        job_name: string;
+        static_configs?: { targets: string[] }[];
+        dns_sd_configs?: any[];
+      }[];
+    };
+    expect(config.rule_files).toEqual(['alerts.yml']);
+    const job = (name: string) => config.scrape_configs.find((j) => j.job_name === name)!;
+    // The API's port and every worker replica's WORKER_METRICS_PORT, as compose sets them.
+    expect(job('crm-api').static_configs![0].targets).toEqual([
+      `api:${environmentOf('api', { ADMIN_TOKEN }).PORT}`,
+    ]);
+    expect(job('crm-worker').dns_sd_configs![0]).toEqual({
+      names: ['worker'],
+      type: 'A',
+      port: Number(environmentOf('worker').WORKER_METRICS_PORT),
+    });
+
+    const grafana = mounts('grafana');
+    expect(grafana['/etc/grafana/provisioning']).toBe('./deploy/grafana/provisioning');
+    const provider = YAML.parse(read('deploy/grafana/provisioning/dashboards/crm.yml')).providers[0];
+    expect(grafana[provider.options.path]).toBe('./deploy/grafana/dashboards');
+    const home = environmentOf('grafana').GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
+    expect(existsSync(path.join(ROOT, grafana[path.dirname(home)], path.basename(home)))).toBe(true);
+    expect(dependsOn(services.grafana)).toEqual({ prometheus: 'service_healthy' });
+    expect(compose.volumes).toHaveProperty('prometheus-data');
+    expect(compose.volumes).toHaveProperty('grafana-data');
   });
 
   test('every compose service that the README and docs/deploying.md name exists', () => {
@@ -450,17 +509,27 @@ describe('the image, without Docker: build steps, setup and the compiled entrypo
       HOME: process.env.HOME,
       TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
       TEMPORAL_NAMESPACE: namespace,
-      TEMPORAL_RETENTION: '1d',
       DATABASE_URL: databaseUrl,
     };
-    // Twice: it must be safe on every `up`.
-    for (let i = 0; i < 2; i++) {
-      const run = spawnSync('sh', ['-c', script], { cwd: app, env, encoding: 'utf8', timeout: 120_000 });
+    // Twice: it must be safe on every `up`, and a changed TEMPORAL_RETENTION reaches the namespace.
+    for (const [i, days] of [1, 3].entries()) {
+      const run = spawnSync('sh', ['-c', script], {
+        cwd: app,
+        env: { ...env, TEMPORAL_RETENTION: `${days}d` },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       expect({ run: i, status: run.status, output: run.stdout + run.stderr }).toEqual({
         run: i,
         status: 0,
         output: expect.stringMatching(i === 0 ? /applied: / : /database is up to date/),
       });
+      const described = spawnSync(
+        process.env.TEMPORAL_CLI_PATH!,
+        ['operator', 'namespace', 'describe', '--namespace', namespace, '-o', 'json'],
+        { env: { ...env, PATH: process.env.PATH }, encoding: 'utf8' },
+      );
+      expect(JSON.parse(described.stdout).config.workflowExecutionRetentionTtl).toBe(`${days * 86400}s`);
     }
     // As an operator would check it.
     const listed = spawnSync(

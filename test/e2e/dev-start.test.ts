@@ -1,12 +1,17 @@
 /**
  * `npm start` as a user runs it: the whole system from an empty data directory, a clean Ctrl-C that
  * leaves no process behind, and a second start that keeps the account and the runs still sleeping.
+ *
+ * It runs in a process group of its own and Ctrl-C is SIGINT to the whole group, as a terminal sends
+ * it: a webhook in flight at that moment is delivered once, with its ledger row, and its run completes.
+ * A SIGKILL of `npm start` alone leaves no process behind either, and the next start works.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpClient, eventually } from '../helpers/stack';
+import { resolveTemporalCli } from '../../src/dev/temporal-bin';
 import { freePort } from '../helpers/ports';
 import { startReceiver } from '../helpers/receiver';
 
@@ -25,10 +30,12 @@ beforeAll(async () => {
     TEMPORAL_DEV_PORT: String(await freePort()),
     TEMPORAL_DEV_UI_PORT: String(await freePort()),
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    TEMPORAL_RETENTION: '45d',
   };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
-  receiver = await startReceiver();
+  // /slow answers after 3 s: a delivery still in flight when Ctrl-C comes.
+  receiver = await startReceiver((r) => ({ status: 200, delayMs: r.path === '/slow' ? 3000 : 0 }));
 });
 afterAll(async () => {
   await receiver?.close();
@@ -46,10 +53,12 @@ interface Started {
 
 async function start(): Promise<Started> {
   const t0 = Date.now();
+  // A process group of its own, as a terminal's shell gives a foreground job.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/dev/start.ts')], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -74,12 +83,16 @@ async function start(): Promise<Started> {
   };
 }
 
+/** Ctrl-C: SIGINT to the whole process group. Returns the seconds until it exited. */
 async function stop(s: Started): Promise<number> {
   const t0 = Date.now();
   const exited = new Promise<number | null>((resolve) => s.child.once('exit', (code) => resolve(code)));
-  s.child.kill('SIGINT');
+  process.kill(-s.child.pid!, 'SIGINT');
   expect(await exited).toBe(0);
-  return (Date.now() - t0) / 1000;
+  const seconds = (Date.now() - t0) / 1000;
+  // The last line says everything is down, and how long it took.
+  expect(s.output().trimEnd().split('\n').pop()).toMatch(/^stopped \(\d+\.\d s\)$/);
+  return seconds;
 }
 
 function leftovers(): string {
@@ -126,11 +139,48 @@ test('npm start brings up everything, stops cleanly, and a restart keeps account
       .status,
   ).toBe(202);
 
+  // The namespace keeps closed runs for TEMPORAL_RETENTION, and the execution log says so.
+  const described = JSON.parse(
+    execFileSync(
+      resolveTemporalCli(),
+      [
+        'operator',
+        'namespace',
+        'describe',
+        '--address',
+        `127.0.0.1:${env.TEMPORAL_DEV_PORT}`,
+        '-n',
+        'default',
+        '-o',
+        'json',
+      ],
+      { encoding: 'utf8' },
+    ),
+  );
+  expect(described.config.workflowExecutionRetentionTtl).toBe(`${45 * 86400}s`);
+  const log = await api.get('/executions');
+  expect(log.status).toBe(200);
+  expect(log.body.retention).toEqual({ seconds: 45 * 86400, duration: '45d' });
+
+  // A delivery in flight when Ctrl-C comes: the receiver has the request and answers 3 s later.
+  const slow = await api.post('/rules', {
+    name: 'Now, slowly received',
+    trigger: { eventName: 'job.done' },
+    delay: { value: 0, unit: 'seconds' },
+    actions: [{ type: 'webhook', params: { url: `${receiver.url}/slow`, payload: { n: '{{job.number}}' } } }],
+  });
+  expect(slow.status).toBe(201);
+  expect(
+    (await api.post('/events', { id: 'e-slow', name: 'job.done', payload: { job: { number: 'J-7' } } }))
+      .status,
+  ).toBe(202);
+  await eventually(() => receiver.received.find((r) => r.path === '/slow'), 60_000, 'the slow delivery');
+
   const stopSeconds = await stop(first);
-  console.log(`stop: ${stopSeconds.toFixed(1)} s`);
+  console.log(`stop with a delivery in flight: ${stopSeconds.toFixed(1)} s`);
   expect(stopSeconds).toBeLessThan(15);
   expect(leftovers()).toBe('');
-  expect(receiver.received).toHaveLength(0);
+  expect(receiver.received.map((r) => r.path)).toEqual(['/slow']);
 
   const second = await start();
   console.log(`second start: ${second.seconds.toFixed(1)} s`);
@@ -144,10 +194,46 @@ test('npm start brings up everything, stops cleanly, and a restart keeps account
       'the sleeping run',
     );
     expect(got.body).toEqual({ n: 'J-9' });
+    // The run that was delivering when we stopped has completed, with its one ledger row.
+    const runs = await eventually(
+      async () => {
+        const r = await again.get(`/executions?ruleId=${slow.body.id}`);
+        return r.body.items?.length ? r.body.items : undefined;
+      },
+      30_000,
+      'the slow run in the log',
+    );
+    const run = await eventually(
+      async () => {
+        const r = await again.get(`/executions/${runs[0].workflowId}`);
+        return r.body.status === 'completed' ? r.body : undefined;
+      },
+      60_000,
+      'the slow run completed',
+    );
+    expect(run.deliveries).toHaveLength(1);
+    expect(run.deliveries[0].channel).toBe('webhook');
     await new Promise((r) => setTimeout(r, 1000));
-    expect(receiver.received).toHaveLength(1);
+    expect(receiver.received.map((r) => r.path).sort()).toEqual(['/later', '/slow']);
+  } catch (err) {
+    await stop(second).catch(() => undefined);
+    throw err;
+  }
+
+  // Killed outright, npm start takes its servers with it; the next start works on the same data.
+  const killed = new Promise((resolve) => second.child.once('exit', resolve));
+  process.kill(second.child.pid!, 'SIGKILL');
+  await killed;
+  await eventually(() => (leftovers() === '' ? true : undefined), 20_000, 'no process left behind');
+
+  const third = await start();
+  try {
+    expect((await new HttpClient(third.apiUrl, third.apiKey).get('/readyz')).status).toBe(200);
   } finally {
-    await stop(second);
+    // Idle, it stops in well under 3 s.
+    const idleStop = await stop(third);
+    console.log(`idle stop: ${idleStop.toFixed(1)} s`);
+    expect(idleStop).toBeLessThan(3);
   }
   expect(leftovers()).toBe('');
 }, 400_000);

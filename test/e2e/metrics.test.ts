@@ -2,11 +2,15 @@
  * Metrics through real runs: one event fans out to five rules (sent, sent after a retry, conditions not
  * met, a permanent failure, skipped after a delay because the rule was disabled), then the worker's
  * Prometheus endpoint (WORKER_METRICS_PORT: the SDK's `temporal_*` metrics plus the product's, from the
- * interceptors in src/worker) and the API's GET /metrics are read and checked.
+ * interceptors in src/worker) and the API's GET /metrics are read and checked. Last, every metric the
+ * alert rules (deploy/prometheus) and the Grafana dashboard (deploy/grafana) query is found in them.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import YAML from 'yaml';
 import { startApi } from '../../src/api/server';
 import { createLogger } from '../../src/logger';
 import { METRICS } from '../../src/worker/interceptors';
@@ -259,4 +263,72 @@ test('GET /metrics on the API: ingest and HTTP metrics, and the worker’s when 
   } finally {
     await combined.stop();
   }
+});
+
+/** The metric names a PromQL expression reads (label matchers, ranges, functions and keywords dropped). */
+function metricsIn(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset']);
+  return [...bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)]
+    .filter((m) => !m[2] && !keywords.has(m[1]))
+    .map((m) => m[1]);
+}
+
+/** Every series name an exposition offers, declared (`# TYPE`, even before a first sample) or sampled. */
+function exported(text: string): Set<string> {
+  const names = new Set(parseMetrics(text).map((s) => s.name));
+  for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)/gm)) {
+    names.add(name);
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
+  }
+  return names;
+}
+
+test('the alert rules and the Grafana dashboard query only metrics the API and the worker export', async () => {
+  const root = path.resolve(__dirname, '../..');
+  const rules = YAML.parse(readFileSync(path.join(root, 'deploy/prometheus/alerts.yml'), 'utf8')) as {
+    groups: { rules: { alert: string; expr: string }[] }[];
+  };
+  const dashboard = JSON.parse(
+    readFileSync(path.join(root, 'deploy/grafana/dashboards/crm.json'), 'utf8'),
+  ) as {
+    panels: { title: string; targets?: { expr: string }[] }[];
+  };
+  const queries = [
+    ...rules.groups.flatMap((g) => g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr }))),
+    ...dashboard.panels.flatMap((p) =>
+      (p.targets ?? []).map((t) => ({ where: `panel ${p.title}`, expr: t.expr })),
+    ),
+  ];
+  expect(queries.length).toBeGreaterThan(20);
+
+  // A call to Temporal that fails, through the worker's runtime, as an unreachable frontend would.
+  const connection = await NativeConnection.connect({ address: stack.config.TEMPORAL_ADDRESS! });
+  await connection.workflowService
+    .describeNamespace({ namespace: `missing-${Date.now()}` })
+    .catch(() => undefined);
+  await connection.close();
+
+  const worker = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const api = (await stack.anonymous.get('/metrics')).body as string;
+  // `up` is the series Prometheus itself writes for every scrape target.
+  const known = new Set([...exported(worker), ...exported(api), 'up']);
+  const unknown = queries.flatMap((q) =>
+    metricsIn(q.expr)
+      .filter((n) => !known.has(n))
+      .map((n) => `${q.where}: ${n}`),
+  );
+  expect(unknown).toEqual([]);
+  // The check sees the metrics: the extractor finds the SDK's and the product's names.
+  const used = new Set(queries.flatMap((q) => metricsIn(q.expr)));
+  for (const name of [
+    'rule_runs_total',
+    'temporal_workflow_task_schedule_to_start_latency_bucket',
+    'http_request_duration_seconds_count',
+  ])
+    expect(used).toContain(name);
 });

@@ -14,7 +14,9 @@ export async function startReceiver(
   respond: (
     r: Received,
     n: number,
-  ) => { status: number; body?: string; headers?: Record<string, string> } = () => ({ status: 200 }),
+  ) => { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } = () => ({
+    status: 200,
+  }),
 ) {
   const received: Received[] = [];
   const server = http.createServer((req, res) => {
@@ -31,9 +33,13 @@ export async function startReceiver(
       const r: Received = { path: req.url ?? '/', headers: req.headers, body, raw, at: Date.now() };
       received.push(r);
       const answer = respond(r, received.length);
-      res
-        .writeHead(answer.status, { 'Content-Type': 'text/plain', ...answer.headers })
-        .end(answer.body ?? '');
+      const reply = () =>
+        res
+          .writeHead(answer.status, { 'Content-Type': 'text/plain', ...answer.headers })
+          .end(answer.body ?? '');
+      // A slow receiver: the request is recorded on arrival, answered later.
+      if (answer.delayMs) setTimeout(reply, answer.delayMs);
+      else reply();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
