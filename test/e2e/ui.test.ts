@@ -155,16 +155,20 @@ describe('in the browser', () => {
   test('a wrong key is refused on the field; an ingest key is told it can only send events', async () => {
     const { context, page } = await openApp(browser, `${stack.url}/ui/rules`);
     try {
-      // By keyboard alone: the field is the first stop, Enter submits.
+      // By keyboard alone: the field is the first stop, Enter submits. (Once the app has rendered: a
+      // Tab before that lands nowhere, and the typing with it.)
+      const field = page.getByLabel('API key');
+      await field.waitFor();
       await page.keyboard.press('Tab');
+      expect(await field.evaluate((el: any) => el === el.ownerDocument.activeElement)).toBe(true);
       await page.keyboard.type('crm_not_a_key');
       await page.keyboard.press('Enter');
       // The API's own message, tied to the field (aria-describedby), and nothing stored.
       await page.getByText('invalid API key').waitFor();
-      expect(await page.getByLabel('API key').getAttribute('aria-invalid')).toBe('true');
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
       expect(await sessionEntries(page)).toBe(0);
 
-      await page.getByLabel('API key').fill(keys.ingest);
+      await field.fill(keys.ingest);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'This key can only send events' }).waitFor();
       expect(await page.getByRole('navigation', { name: 'Main' }).count()).toBe(0);
