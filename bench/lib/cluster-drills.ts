@@ -7,13 +7,15 @@
  *      CRM would: retried on any refusal, every attempt's answer and latency recorded;
  *   3. a second into the load the fault is injected (a service kill -9, a rolling restart, a deploy),
  *      and the time until the cluster answers again is measured;
- *   4. every run must be delivered exactly once: the receiver saw each key once, and the delivery
- *      ledger (the deliveries table) holds exactly the keys the receiver saw.
+ *   4. every run must be delivered exactly once: no key the receiver answered in time came again, and
+ *      the delivery ledger (the deliveries table) holds exactly the keys the receiver saw. A copy the
+ *      receiver answered after the sender's deadline is counted apart (Receiver.resentAfterDeadline).
  *
  * During the fault the API may refuse, but only clearly: a 503 (or 429) with an error code, within
  * the attempt timeout. Anything else (a 500, no answer, a hang) fails the drill.
  */
 import { Client as PgClient } from 'pg';
+import { WEBHOOK_TIMEOUT_MS } from '../../src/activities/delivery-kit';
 import type { Cluster, ProcessSpec, TemporalServiceName } from '../../src/dev/cluster';
 import { sendEvent, tally, webhookRule, type DrillResult } from './drills';
 import { eventIdOfKey, type Receiver } from './receiver';
@@ -167,6 +169,11 @@ export async function clusterDrill(
       `API: ${attempts.length} attempts, ${failed.length} refused (${(errorRate * 100).toFixed(1)} %)${byStatus.size ? `: ${[...byStatus].map(([k, n]) => `${n}× ${k}`).join(', ')}` : ''}; slowest answer ${(slowest / 1000).toFixed(1)} s`,
       `ledger ${ledger.size} rows, receiver ${received.size} keys${onlyReceiver.length ? `; ${onlyReceiver.length} received but not in the ledger` : ''}${onlyLedger.length ? `; ${onlyLedger.length} in the ledger but never received` : ''}`,
       ...(t.duplicated.length ? [`duplicated: ${t.duplicated.slice(0, 5).join(', ')}`] : []),
+      ...(t.resentAfterDeadline.length
+        ? [
+            `${t.resentAfterDeadline.length} sent again after the receiver answered past the ${WEBHOOK_TIMEOUT_MS / 1000} s deadline (one Idempotency-Key each; not a duplicate)`,
+          ]
+        : []),
       ...(unclear.length && unhandled.length
         ? [`API logged: ${[...new Set(unhandled)].slice(0, 3).join(' / ')}`]
         : []),

@@ -70,17 +70,17 @@ export async function sendEvent(
   }
 }
 
-/** Counts deliveries of one rule: unique keys delivered, and keys that arrived more than once. */
+/**
+ * Counts deliveries of one rule: unique keys delivered, keys delivered twice (a copy after one the
+ * receiver answered in time), and keys sent again only because an earlier answer missed the deadline.
+ */
 export function tally(receiver: Receiver, ruleId: string) {
-  let delivered = 0;
-  const duplicated: string[] = [];
-  for (const [key, n] of receiver.delivered) {
-    if (eventIdOfKey(key, ruleId) === null) continue;
-    delivered++;
-    // A second request the receiver accepted (answered 2xx) is a second delivery.
-    if (n > 1) duplicated.push(key);
-  }
-  return { delivered, duplicated };
+  const ofRule = (k: string) => eventIdOfKey(k, ruleId) !== null;
+  return {
+    delivered: [...receiver.delivered.keys()].filter(ofRule).length,
+    duplicated: receiver.duplicates().filter(ofRule),
+    resentAfterDeadline: receiver.resentAfterDeadline().filter(ofRule),
+  };
 }
 
 function result(

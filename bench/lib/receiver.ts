@@ -5,7 +5,14 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { WEBHOOK_TIMEOUT_MS } from '../../src/activities/delivery-kit';
 import { now, waitFor } from './util';
+
+/**
+ * A request handled this long after its signed `webhook-timestamp` (whole seconds, so up to 1 s
+ * early) came after the sender's deadline: the sender had given up on it and rightly sent again.
+ */
+const PAST_DEADLINE_MS = WEBHOOK_TIMEOUT_MS + 1000;
 
 export interface Hit {
   key: string;
@@ -13,6 +20,8 @@ export interface Hit {
   status: number;
   body: string;
   signature?: string;
+  /** Handled after the sender's deadline (see PAST_DEADLINE_MS): an answer nobody was waiting for. */
+  late: boolean;
 }
 
 export type Responder = (key: string, attemptForKey: number) => number;
@@ -22,8 +31,10 @@ export class Receiver {
   readonly hits: Hit[] = [];
   /** Requests per key (all answers). */
   readonly attempts = new Map<string, number>();
-  /** 2xx answers per key: more than one is a duplicate delivery. */
+  /** 2xx answers per key. */
   readonly delivered = new Map<string, number>();
+  /** Per key, for each 2xx answer in order: whether it came after the sender's deadline. */
+  private readonly lateness = new Map<string, boolean[]>();
   /** Arrival time of the first 2xx per key. */
   readonly firstDeliveredAt = new Map<string, number>();
   respond: Responder = () => 200;
@@ -59,13 +70,25 @@ export class Receiver {
     this.hits.length = 0;
     this.attempts.clear();
     this.delivered.clear();
+    this.lateness.clear();
     this.firstDeliveredAt.clear();
     this.respond = () => 200;
   }
 
-  /** Keys delivered (2xx) more than once. */
+  /**
+   * Keys delivered twice: a 2xx answered in time, yet another copy came after it. A copy whose 2xx
+   * came after the sender's deadline does not count: the sender saw a timeout and had to send again
+   * (see resentAfterDeadline; a receiver dedupes those by the Idempotency-Key).
+   */
   duplicates(): string[] {
-    return [...this.delivered].filter(([, n]) => n > 1).map(([k]) => k);
+    return [...this.lateness].filter(([, late]) => late.slice(0, -1).some((l) => !l)).map(([k]) => k);
+  }
+
+  /** Keys answered 2xx more than once only because earlier copies were answered past the deadline. */
+  resentAfterDeadline(): string[] {
+    return [...this.lateness]
+      .filter(([, late]) => late.length > 1 && late.slice(0, -1).every((l) => l))
+      .map(([k]) => k);
   }
 
   deliveredWhere(pred: (key: string) => boolean): number {
@@ -98,9 +121,13 @@ export class Receiver {
       this.attempts.set(key, n);
       const status = this.respond(key, n);
       const body = Buffer.concat(chunks).toString('utf8');
-      this.hits.push({ key, at, status, body, signature: req.headers['x-signature'] as string | undefined });
+      const signedAt = Number(req.headers['webhook-timestamp']) * 1000;
+      const late = Date.now() - signedAt >= PAST_DEADLINE_MS;
+      const signature = req.headers['x-signature'] as string | undefined;
+      this.hits.push({ key, at, status, body, signature, late });
       if (status >= 200 && status < 300) {
         this.delivered.set(key, (this.delivered.get(key) ?? 0) + 1);
+        this.lateness.set(key, [...(this.lateness.get(key) ?? []), late]);
         if (!this.firstDeliveredAt.has(key)) this.firstDeliveredAt.set(key, at);
       }
       res.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '{"ok":true}' : '{}');

@@ -21,6 +21,8 @@ import { catalogueOf } from '../../services/catalogue';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_BATCH = 100;
+// One budget for all of an event's Temporal calls (the start, then the read of a taken id's run), so a
+// CRM gets an answer, a 503 at worst, within it even while a Temporal service restarts.
 const TEMPORAL_DEADLINE_MS = 5000;
 export const batchSchema = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict();
 
@@ -158,10 +160,11 @@ export function eventRoutes({ config, db, temporal, eagerStart, log }: ApiDeps):
         payload: body.payload,
       },
     };
+    const deadline = Date.now() + TEMPORAL_DEADLINE_MS;
     try {
       // With Temporal down the client would retry for ~20 s; a bounded wait lets the CRM retry instead.
       await gate.run(account.id, () =>
-        temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+        temporal.withDeadline(deadline, () =>
           temporal.workflow.start(WORKFLOW_TYPES.event, {
             taskQueue: config.TEMPORAL_TASK_QUEUE,
             workflowId,
@@ -190,7 +193,7 @@ export function eventRoutes({ config, db, temporal, eagerStart, log }: ApiDeps):
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw unavailableOr(err);
     }
     // The id is taken: a read only now, to tell a re-send from other content under the same id.
-    const stored = await storedHash(workflowId).catch((err: unknown) => {
+    const stored = await storedHash(workflowId, deadline).catch((err: unknown) => {
       throw unavailableOr(err);
     });
     if (stored !== null && stored !== contentHash) {
@@ -207,10 +210,8 @@ export function eventRoutes({ config, db, temporal, eagerStart, log }: ApiDeps):
   }
 
   /** The content hash of the run holding this id; null for runs started before hashes (a duplicate). */
-  async function storedHash(workflowId: string): Promise<string | null> {
-    const d = await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-      temporal.workflow.getHandle(workflowId).describe(),
-    );
+  async function storedHash(workflowId: string, deadline: number): Promise<string | null> {
+    const d = await temporal.withDeadline(deadline, () => temporal.workflow.getHandle(workflowId).describe());
     return typeof d.memo?.contentHash === 'string' ? d.memo.contentHash : null;
   }
 
