@@ -170,6 +170,8 @@ export interface FuzzSummary {
   byOperation: Record<string, number>;
   /** Per operation, the requests answered with anything but 401: the ones that got past the key. */
   admitted: Record<string, number>;
+  /** Per operation, the 3xx answers (the API documents none; a catch-all route answering is a finding). */
+  redirects: Record<string, number>;
   /** Every 5xx: operation, status and the test case id to `st replay`. */
   serverErrors: string[];
   /** One line per failed check: check, operation, schemathesis' title. */
@@ -202,7 +204,7 @@ interface NdjsonScenario {
   recorder: {
     label: string;
     cases?: Record<string, { value: { method: string; path: string } }>;
-    interactions?: Record<string, { response?: { status_code: number } | null }>;
+    interactions?: Record<string, { request?: { uri?: string }; response?: { status_code: number } | null }>;
     checks?: Record<
       string,
       { name: string; status: string; failure_info?: { failure?: { operation?: string; title?: string } } }[]
@@ -236,6 +238,9 @@ async function summarize(file: string, s: FuzzSummary): Promise<void> {
         const status = i.response?.status_code;
         inc(s.byStatus, status === undefined ? 'no answer' : String(status));
         if (status !== undefined && status !== 401) inc(s.admitted, label);
+        if (status !== undefined && status >= 300 && status < 400) {
+          inc(s.redirects, `${label} → ${status} ${(i.request?.uri ?? '').slice(0, 120)}`.trim());
+        }
         if (status === undefined) s.errors.push(`${sc.phase} ${label}: no answer (case ${caseId})`);
         else if (status >= 500) s.serverErrors.push(`${label} → ${status} (${sc.phase}, case ${caseId})`);
       }
@@ -332,6 +337,7 @@ export async function runSchemathesis(opts: FuzzOptions): Promise<FuzzSummary> {
       byStatus: {},
       byOperation: {},
       admitted: {},
+      redirects: {},
       serverErrors: [],
       failures: [],
       errors: [],
@@ -385,6 +391,7 @@ export function describeFuzz(s: FuzzSummary): string[] {
   return [
     `${s.requests} requests over ${s.operations} operations in ${s.seconds} s (${list(s.byPhase)})`,
     `answers: ${list(s.byStatus)}`,
+    ...(Object.keys(s.redirects).length ? [`3xx: ${list(s.redirects)}`] : []),
     `5xx: ${s.serverErrors.length}; failed checks: ${s.failures.length}; errors: ${s.errors.length}; schemathesis exit ${s.exitCode}`,
     ...s.serverErrors.slice(0, 20).map((e) => `5xx ${e}`),
     ...s.failures.slice(0, 20).map((f) => `✗ ${f}`),

@@ -115,6 +115,32 @@ test('warnings come before saving; "Save anyway" saves', async () => {
   expect((await acct.get(`/rules/${id}`)).body.conditions.all[0].path).toBe('$.statuss');
 });
 
+test('cancel on another event, with conditions on that event in a condition editor of its own', async () => {
+  const id = /\/ui\/rules\/(rule_\w+)/.exec(page.url())![1];
+  await field('Key (one pending run per value)').fill('job.id');
+  await field('Cancel on (event names, comma-separated)').fill('job.cancelled');
+  const cancelGroup = page.getByRole('group', { name: 'Cancel on job.cancelled only if (none: always)' });
+  await cancelGroup.getByRole('button', { name: 'Add condition', exact: true }).click();
+  await page.getByLabel('Fact and path (Cancel on job.cancelled, condition 1)').fill('job.reason');
+  await page.getByLabel('Value (Cancel on job.cancelled, condition 1)').fill('client');
+  await button('Save').click();
+  await button('Save anyway').click(); // the misspelt path of the test before still warns
+  await eventually(async () => ((await acct.get(`/rules/${id}`)).body.trigger.cancelOn ? true : undefined));
+  expect((await acct.get(`/rules/${id}`)).body.trigger).toEqual({
+    eventName: 'job.status.changed',
+    key: { fact: 'job', path: '$.id' },
+    cancelOn: [
+      {
+        eventName: 'job.cancelled',
+        conditions: { all: [{ fact: 'job', path: '$.reason', operator: 'equal', value: 'client' }] },
+      },
+    ],
+  });
+  // The rule's own conditions kept their labels.
+  expect(await page.getByLabel('Fact and path (condition 1)').inputValue()).toBe('job.statuss');
+  expect(await axeScan(page)).toEqual([]);
+});
+
 test('the Enabled switch: the API agrees', async () => {
   const id = /\/ui\/rules\/(rule_\w+)/.exec(page.url())![1];
   const enabled = page.getByRole('checkbox', { name: 'Enabled', exact: true });

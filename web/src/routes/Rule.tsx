@@ -3,7 +3,7 @@
  * first dry-runs the rule as written, so the API's warnings are shown before anything is saved
  * ("Save anyway"); the API's validation errors are shown on the fields they name.
  */
-import { lazy, Suspense, useState, type FormEvent } from 'react';
+import { Suspense, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useLocation, useParams } from 'wouter';
 import { api, ApiProblem, unwrap } from '../api/client';
@@ -19,13 +19,12 @@ import {
   useEventType,
 } from '../rule-editor/catalogue';
 import { fieldErrors } from '../rule-editor/errors';
+import { ConditionsEditor } from '../rule-editor/LazyConditionsEditor';
 import { RuleFields, SHOWN_PATHS } from '../rule-editor/RuleFields';
 import { TestPanel } from '../rule-editor/TestPanel';
 import { EnabledSwitch } from '../rule-editor/EnabledSwitch';
 import { Warnings } from '../rule-editor/Warnings';
 import { inputOf, newRule, type Rule, type RuleInput, type Warning } from '../rules';
-
-const ConditionsEditor = lazy(() => import('../rule-editor/ConditionsEditor'));
 
 /** Warnings a rule write gives (the rest are about the sample event of a dry run). */
 const WRITE_WARNINGS = new Set([
@@ -124,7 +123,13 @@ function Editor({ rule }: { rule: Rule | null }) {
               Enabled
             </label>
           )}
-          <RuleFields draft={draft} onChange={patch} errors={errors} eventNames={names.data ?? []} />
+          <RuleFields
+            draft={draft}
+            onChange={patch}
+            errors={errors}
+            eventNames={names.data ?? []}
+            fields={fields}
+          />
           <fieldset>
             <legend>Conditions</legend>
             <Suspense fallback={<p className="loading">Loading the condition editor…</p>}>

@@ -3,7 +3,7 @@
  * editor). Its query is this component's own state, mapped to our tree on every change
  * (conditions.ts), so react-querybuilder keeps its ids and focus while one types.
  */
-import { useState, type ChangeEvent } from 'react';
+import { useId, useState, type ChangeEvent } from 'react';
 import {
   QueryBuilder,
   type FieldSelectorProps,
@@ -14,14 +14,28 @@ import {
 import 'react-querybuilder/dist/query-builder.css';
 import { fromQuery, OPERATORS, textToValue, toQuery, valueToText, type ConditionTree } from '../conditions';
 
+/** The rule's own editor lists the facts and paths here; the Key field offers them too. */
 const FIELDS_LIST = 'condition-fields';
 
-function FieldInput({ value, handleOnChange, disabled, path }: FieldSelectorProps) {
+/** What the editor's controls are named after: `scope` tells two editors on one page apart. */
+interface Context {
+  scope?: string;
+  fieldsList: string;
+}
+
+/** `condition 1.2`, or `Cancel on job.cancelled, condition 1.2` in a scoped editor. */
+function where(path: number[], context: unknown, group = 'top group') {
+  const { scope } = context as Context;
+  const at = path.length ? `condition ${path.map((i) => i + 1).join('.')}` : group;
+  return scope ? `${scope}, ${at}` : at;
+}
+
+function FieldInput({ value, handleOnChange, disabled, path, context }: FieldSelectorProps) {
   return (
     <input
       className="rqb-field"
-      list={FIELDS_LIST}
-      aria-label={`Fact and path (condition ${path.map((i) => i + 1).join('.')})`}
+      list={(context as Context).fieldsList}
+      aria-label={`Fact and path (${where(path, context)})`}
       value={value ?? ''}
       disabled={disabled}
       spellCheck={false}
@@ -31,10 +45,18 @@ function FieldInput({ value, handleOnChange, disabled, path }: FieldSelectorProp
 }
 
 /** react-querybuilder's own selects carry only a title, which axe (rightly) finds too weak a label. */
-function LabelledSelect({ value, options, handleOnChange, disabled, title, path }: ValueSelectorProps) {
+function LabelledSelect({
+  value,
+  options,
+  handleOnChange,
+  disabled,
+  title,
+  path,
+  context,
+}: ValueSelectorProps) {
   return (
     <select
-      aria-label={`${title ?? 'Choice'} (${path.length ? `condition ${path.map((i) => i + 1).join('.')}` : 'top group'})`}
+      aria-label={`${title ?? 'Choice'} (${where(path, context)})`}
       value={value ?? ''}
       disabled={disabled}
       onChange={(e) => handleOnChange(e.target.value)}
@@ -48,13 +70,13 @@ function LabelledSelect({ value, options, handleOnChange, disabled, title, path 
   );
 }
 
-function ValueInput({ value, handleOnChange, disabled, path }: ValueEditorProps) {
+function ValueInput({ value, handleOnChange, disabled, path, context }: ValueEditorProps) {
   // The text as typed (`2500` and `"2500"` differ); the rule holds the value it reads as.
   const [text, setText] = useState(() => valueToText(value ?? ''));
   return (
     <input
       className="rqb-value"
-      aria-label={`Value (condition ${path.map((i) => i + 1).join('.')})`}
+      aria-label={`Value (${where(path, context)})`}
       value={text}
       disabled={disabled}
       spellCheck={false}
@@ -70,17 +92,23 @@ export default function ConditionsEditor({
   initial,
   fields,
   disabled,
+  scope,
   onChange,
 }: {
   initial: ConditionTree;
   fields: { name: string; label: string }[];
   disabled?: boolean;
+  /** Names this editor's controls apart from the rule's own conditions (e.g. a cancelling event's). */
+  scope?: string;
   onChange: (tree: ConditionTree) => void;
 }) {
   const [query, setQuery] = useState(() => toQuery(initial) as RuleGroupType);
+  const scopedList = useId();
+  const listId = scope ? scopedList : FIELDS_LIST;
+  const context: Context = { scope, fieldsList: listId };
   return (
     <div className="conditions">
-      <datalist id={FIELDS_LIST}>
+      <datalist id={listId}>
         {fields.map((f) => (
           <option key={f.name} value={f.name} />
         ))}
@@ -99,6 +127,7 @@ export default function ConditionsEditor({
         ]}
         showNotToggle
         disabled={disabled}
+        context={context}
         getDefaultValue={() => ''}
         controlElements={{
           fieldSelector: FieldInput,

@@ -1,10 +1,10 @@
 /** The rule's own fields: name, description, trigger (event or schedule, key/updateOn/cancelOn), delay, window. */
-import type { ComponentProps } from 'react';
+import { Suspense, type ComponentProps } from 'react';
 import { Field } from '../components/Field';
-import { JsonField } from '../components/JsonField';
-import { factPathOf, fieldOf } from '../conditions';
+import { factPathOf, fieldOf, type ConditionTree } from '../conditions';
 import type { RuleInput } from '../rules';
 import type { FieldErrors } from './errors';
+import { ConditionsEditor } from './LazyConditionsEditor';
 
 const UNITS = ['seconds', 'minutes', 'hours', 'days'] as const;
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
@@ -13,6 +13,10 @@ type Trigger = RuleInput['trigger'];
 type EventTrigger = Extract<Trigger, { eventName: string }>;
 type Delay = RuleInput['delay'];
 type Window = NonNullable<RuleInput['window']>;
+type Fields = { name: string; label: string }[];
+
+const isEmpty = (tree: ConditionTree) =>
+  ('all' in tree && tree.all.length === 0) || ('any' in tree && tree.any.length === 0);
 
 const list = (text: string) =>
   text
@@ -40,11 +44,13 @@ function TriggerFields({
   onChange,
   errors,
   eventNames,
+  fields,
 }: {
   trigger: Trigger;
   onChange: (t: Trigger) => void;
   errors: FieldErrors;
   eventNames: string[];
+  fields: Fields;
 }) {
   const scheduled = 'schedule' in trigger;
   const ev = trigger as EventTrigger;
@@ -141,27 +147,31 @@ function TriggerFields({
             />
           </Field>
           {(ev.cancelOn ?? []).map((c, i) => (
-            <JsonField
-              key={c.eventName}
-              label={`Cancel on ${c.eventName} only if (conditions, JSON)`}
-              hint='Optional, e.g. {"all": [{"fact": "job", "path": "$.status", "operator": "equal", "value": "Void"}]}'
-              rows={2}
-              optional
-              value={c.conditions}
-              error={errors.at(`trigger.cancelOn[${i}].conditions`)}
-              onChange={(conditions) =>
-                setEv({
-                  cancelOn: ev.cancelOn!.map((x, j) =>
-                    j === i
-                      ? ({
-                          eventName: x.eventName,
-                          ...(conditions !== undefined && { conditions }),
-                        } as typeof x)
-                      : x,
-                  ),
-                })
-              }
-            />
+            <fieldset key={c.eventName}>
+              <legend>Cancel on {c.eventName} only if (none: always)</legend>
+              <Suspense fallback={<p className="loading">Loading the condition editor…</p>}>
+                <ConditionsEditor
+                  scope={`Cancel on ${c.eventName}`}
+                  initial={(c.conditions as ConditionTree | undefined) ?? { all: [] }}
+                  fields={fields}
+                  onChange={(tree) =>
+                    setEv({
+                      cancelOn: ev.cancelOn!.map((x, j) =>
+                        j === i
+                          ? ({
+                              eventName: x.eventName,
+                              ...(!isEmpty(tree) && { conditions: tree }),
+                            } as typeof x)
+                          : x,
+                      ),
+                    })
+                  }
+                />
+              </Suspense>
+              {errors.at(`trigger.cancelOn[${i}].conditions`) && (
+                <p className="field-error">{errors.at(`trigger.cancelOn[${i}].conditions`)}</p>
+              )}
+            </fieldset>
           ))}
         </>
       )}
@@ -332,11 +342,14 @@ export function RuleFields({
   onChange,
   errors,
   eventNames,
+  fields,
 }: {
   draft: RuleInput;
   onChange: (patch: Partial<RuleInput>) => void;
   errors: FieldErrors;
   eventNames: string[];
+  /** Facts and paths the condition editors offer. */
+  fields: Fields;
 }) {
   return (
     <>
@@ -355,6 +368,7 @@ export function RuleFields({
         onChange={(trigger) => onChange({ trigger })}
         errors={errors}
         eventNames={eventNames}
+        fields={fields}
       />
       <DelayFields delay={draft.delay} onChange={(delay) => onChange({ delay })} errors={errors} />
       <WindowFields window={draft.window} onChange={(window) => onChange({ window })} errors={errors} />
