@@ -243,6 +243,7 @@ export class Cluster {
   postgres!: Supervised;
   api?: Supervised;
   readonly workers: Supervised[] = [];
+  private workersStarted = 0;
   apiUrl?: string;
   readonly archiveUri: string;
   /** Each process's output, appended across restarts: DATA_DIR/logs/<name>.log. */
@@ -426,7 +427,8 @@ export class Cluster {
   async startWorker(
     spec: ProcessSpec = this.opts.worker ?? { entry: 'src/worker/main.ts' },
   ): Promise<Supervised> {
-    const w = this.nodeProcess(`worker-${this.workers.length + 1}`, spec);
+    // Numbered by start, not by count: a deploy's replacements never share a name with a live one.
+    const w = this.nodeProcess(`worker-${++this.workersStarted}`, spec);
     this.workers.push(w);
     await this.waitForPoller(w, 180_000);
     return w;
