@@ -14,6 +14,7 @@
  * During the fault the API may refuse, but only clearly: a 503 (or 429) with an error code, within
  * the attempt timeout. Anything else (a 500, no answer, a hang) fails the drill.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
 import { WEBHOOK_TIMEOUT_MS } from '../../src/activities/delivery-kit';
 import type { Cluster, ProcessSpec, TemporalServiceName } from '../../src/dev/cluster';
@@ -86,6 +87,10 @@ export async function clusterDrill(
   fault: Fault,
 ): Promise<DrillResult & { recoverySeconds: number; errorRate: number; ruleId: string }> {
   const t0 = Date.now();
+  // The load generator and the receiver share this process: its own stalls count against the API's
+  // answers, so they are reported beside them.
+  const stalls = monitorEventLoopDelay({ resolution: 20 });
+  stalls.enable();
   const tag = `cd-${nonce()}`;
   const { account, ruleId } = await createAccountAndRule(env, label, size.delaySeconds);
   const api = { apiUrl: env.cluster.apiUrl! };
@@ -147,6 +152,7 @@ export async function clusterDrill(
       }
     });
   const errorRate = attempts.length ? failed.length / attempts.length : 0;
+  stalls.disable();
   const ok =
     t.delivered === sent &&
     t.duplicated.length === 0 &&
@@ -166,7 +172,7 @@ export async function clusterDrill(
     notes: [
       ...notes,
       `${size.sleeping} runs sleeping ${size.delaySeconds} s, ${loadCount} events at ${size.ratePerSec}/s; ${deliveredBefore} delivered at the fault; recovered in ${recoverySeconds.toFixed(1)} s`,
-      `API: ${attempts.length} attempts, ${failed.length} refused (${(errorRate * 100).toFixed(1)} %)${byStatus.size ? `: ${[...byStatus].map(([k, n]) => `${n}× ${k}`).join(', ')}` : ''}; slowest answer ${(slowest / 1000).toFixed(1)} s`,
+      `API: ${attempts.length} attempts, ${failed.length} refused (${(errorRate * 100).toFixed(1)} %)${byStatus.size ? `: ${[...byStatus].map(([k, n]) => `${n}× ${k}`).join(', ')}` : ''}; slowest answer ${(slowest / 1000).toFixed(1)} s; the drill's own event loop stalled up to ${(stalls.max / 1e6 / 1000).toFixed(1)} s`,
       `ledger ${ledger.size} rows, receiver ${received.size} keys${onlyReceiver.length ? `; ${onlyReceiver.length} received but not in the ledger` : ''}${onlyLedger.length ? `; ${onlyLedger.length} in the ledger but never received` : ''}`,
       ...(t.duplicated.length ? [`duplicated: ${t.duplicated.slice(0, 5).join(', ')}`] : []),
       ...(t.resentAfterDeadline.length

@@ -11,10 +11,13 @@ import { openDatabase } from '../db/data-source';
 import { createLogger } from '../logger';
 import { startApi } from './server';
 
+/** See createDataSource: the API answers within a client's patience, a 503 at worst. */
+const API_DB_CONNECT_TIMEOUT_MS = 2000;
+
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL, 'api');
-  const db = await openDatabase(databaseUrl(config));
+  const db = await openDatabase(databaseUrl(config), undefined, API_DB_CONNECT_TIMEOUT_MS);
   const api = await startApi({ config, db, log, port: config.PORT, host: config.HOST });
   log.info({ url: api.url, host: config.HOST, port: config.PORT }, 'api listening');
 

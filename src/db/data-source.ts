@@ -14,7 +14,12 @@ export const MIGRATIONS = [
   KeysAudit1764900000400,
 ];
 
-export function createDataSource(url: string, poolSize = 10): DataSource {
+/**
+ * `connectTimeoutMs`: how long a query waits for a pool connection. The API gives 2 s, so that with
+ * PostgreSQL down it answers 503 database_unavailable well within a client's patience (with its 5 s
+ * Temporal budget, under 10 s in all); workers can wait longer, their activities retry.
+ */
+export function createDataSource(url: string, poolSize = 10, connectTimeoutMs = 5000): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -22,10 +27,14 @@ export function createDataSource(url: string, poolSize = 10): DataSource {
     migrations: MIGRATIONS,
     synchronize: false,
     logging: false,
-    extra: { max: poolSize, connectionTimeoutMillis: 5000 },
+    extra: { max: poolSize, connectionTimeoutMillis: connectTimeoutMs },
   });
 }
 
-export async function openDatabase(url: string, poolSize?: number): Promise<DataSource> {
-  return createDataSource(url, poolSize).initialize();
+export async function openDatabase(
+  url: string,
+  poolSize?: number,
+  connectTimeoutMs?: number,
+): Promise<DataSource> {
+  return createDataSource(url, poolSize, connectTimeoutMs).initialize();
 }
