@@ -160,11 +160,12 @@ export function eventRoutes({ config, db, temporal, eagerStart, log }: ApiDeps):
         payload: body.payload,
       },
     };
-    const deadline = Date.now() + TEMPORAL_DEADLINE_MS;
+    // Set once the account's gate lets the start run: time in its queue is pacing, not Temporal's.
+    let deadline = 0;
     try {
       // With Temporal down the client would retry for ~20 s; a bounded wait lets the CRM retry instead.
       await gate.run(account.id, () =>
-        temporal.withDeadline(deadline, () =>
+        temporal.withDeadline((deadline = Date.now() + TEMPORAL_DEADLINE_MS), () =>
           temporal.workflow.start(WORKFLOW_TYPES.event, {
             taskQueue: config.TEMPORAL_TASK_QUEUE,
             workflowId,
