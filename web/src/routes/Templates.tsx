@@ -5,6 +5,7 @@ import { useState, type FormEvent } from 'react';
 import { api, unwrap, type Schemas } from '../api/client';
 import { useCan } from '../auth';
 import { ConfirmButton } from '../components/Confirm';
+import { EditablePage, type Editing } from '../components/EditablePage';
 import type { Column } from '../components/DataTable';
 import { PagedTable, usePagedList } from '../components/PagedTable';
 import { ErrorMessage, Field } from '../components/Field';
@@ -85,7 +86,7 @@ function TemplateForm({ template, onDone }: { template: Template | null; onDone:
 export default function TemplatesPage() {
   const can = useCan();
   const queryClient = useQueryClient();
-  const [editing, setEditing] = useState<Template | 'new' | null>(null);
+  const [editing, setEditing] = useState<Editing<Template>>(null);
   const list = usePagedList(['templates'], (page) =>
     unwrap(api.GET('/templates', { params: { query: page } })),
   );
@@ -119,23 +120,15 @@ export default function TemplatesPage() {
     },
   ];
   return (
-    <section aria-labelledby="page-title">
-      <h1 id="page-title">Templates</h1>
-      {can.write && !editing && (
-        <div className="toolbar">
-          <button type="button" onClick={() => setEditing('new')}>
-            New template
-          </button>
-        </div>
-      )}
-      {editing && (
-        <TemplateForm
-          key={editing === 'new' ? 'new' : editing.id}
-          template={editing === 'new' ? null : editing}
-          onDone={() => setEditing(null)}
-        />
-      )}
-      <ErrorMessage error={list.error ?? remove.error} />
+    <EditablePage
+      title="Templates"
+      newLabel="New template"
+      canWrite={can.write}
+      editing={editing}
+      setEditing={setEditing}
+      form={(current, done) => <TemplateForm template={current} onDone={done} />}
+      error={list.error ?? remove.error}
+    >
       <PagedTable
         list={list}
         label="Templates"
@@ -145,6 +138,6 @@ export default function TemplatesPage() {
         rowHeight={44}
         empty="No templates yet."
       />
-    </section>
+    </EditablePage>
   );
 }

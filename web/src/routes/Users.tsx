@@ -5,6 +5,7 @@ import { useState, type FormEvent } from 'react';
 import { api, unwrap, type Schemas } from '../api/client';
 import { useCan } from '../auth';
 import { ConfirmButton } from '../components/Confirm';
+import { EditablePage, type Editing } from '../components/EditablePage';
 import type { Column } from '../components/DataTable';
 import { PagedTable, usePagedList } from '../components/PagedTable';
 import { ErrorMessage, Field } from '../components/Field';
@@ -99,7 +100,7 @@ function UserForm({ user, onDone }: { user: User | null; onDone: () => void }) {
 export default function UsersPage() {
   const can = useCan();
   const queryClient = useQueryClient();
-  const [editing, setEditing] = useState<User | 'new' | null>(null);
+  const [editing, setEditing] = useState<Editing<User>>(null);
   const list = usePagedList(['users'], (page) => unwrap(api.GET('/users', { params: { query: page } })));
   const remove = useMutation({
     mutationFn: (id: string) => unwrap(api.DELETE('/users/{id}', { params: { path: { id } } })),
@@ -131,23 +132,15 @@ export default function UsersPage() {
       ),
     });
   return (
-    <section aria-labelledby="page-title">
-      <h1 id="page-title">Users</h1>
-      {can.write && !editing && (
-        <div className="toolbar">
-          <button type="button" onClick={() => setEditing('new')}>
-            New user
-          </button>
-        </div>
-      )}
-      {editing && (
-        <UserForm
-          key={editing === 'new' ? 'new' : editing.id}
-          user={editing === 'new' ? null : editing}
-          onDone={() => setEditing(null)}
-        />
-      )}
-      <ErrorMessage error={list.error ?? remove.error} />
+    <EditablePage
+      title="Users"
+      newLabel="New user"
+      canWrite={can.write}
+      editing={editing}
+      setEditing={setEditing}
+      form={(current, done) => <UserForm user={current} onDone={done} />}
+      error={list.error ?? remove.error}
+    >
       <PagedTable
         list={list}
         label="Users"
@@ -157,6 +150,6 @@ export default function UsersPage() {
         rowHeight={44}
         empty="No users yet."
       />
-    </section>
+    </EditablePage>
   );
 }
