@@ -122,6 +122,8 @@ test('a run appears in Runs with outcome sent, the Outcome filter narrows the li
   await page.getByLabel('Outcome').selectOption('sent');
   await page.waitForURL(/outcome=sent/);
   await row(page, notMet).waitFor({ state: 'detached' });
+  // The list refetches on the filter: the old rows may leave before the filtered ones arrive.
+  await row(page, sent).waitFor();
   expect(await row(page, sent).count()).toBe(1);
   // The filtered view is a link: opened afresh it shows the same.
   await page.goto(`${stack.url}/ui/runs?eventId=${eventId}&outcome=conditions_not_met`);
