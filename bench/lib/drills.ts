@@ -42,7 +42,10 @@ export const webhookRule = (name: string, eventName: string, url: string, delayS
   actions: [{ type: 'webhook', params: { url, payload: { job: '{{job.number}}', event: '{{event.id}}' } } }],
 });
 
-/** POSTs one event, retrying while the API cannot take it (as a CRM's sender would); returns the statuses seen. */
+/**
+ * POSTs one event, retrying while the API cannot take it as a CRM's sender would: after `Retry-After`
+ * when the answer has one, else with a backoff doubling from 250 ms to 4 s. Returns the statuses seen.
+ */
 export async function sendEvent(
   env: Pick<DrillEnv, 'apiUrl'>,
   account: Account,
@@ -55,18 +58,19 @@ export async function sendEvent(
 ): Promise<number[]> {
   const statuses: number[] = [];
   const deadline = Date.now() + retryForMs;
-  for (;;) {
+  for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, 4000)) {
     const t0 = Date.now();
     const r = await http('POST', `${env.apiUrl}/events`, {
       token: account.apiKey,
       body: { id, name, payload: { job: { number: n } } },
       timeoutMs: opts.timeoutMs,
-    }).catch(() => ({ status: 0, body: null }));
+    }).catch(() => ({ status: 0, body: null, headers: new Headers() }));
     opts.onAttempt?.({ status: r.status, ms: Date.now() - t0, code: r.body?.error?.code });
     statuses.push(r.status);
     if (r.status === 202 || r.status === 200) return statuses;
     if (Date.now() > deadline) throw new Error(`POST /events ${id}: ${statuses.join(',')}`);
-    await sleep(250);
+    const retryAfterS = Number(r.headers.get('retry-after'));
+    await sleep(retryAfterS > 0 ? retryAfterS * 1000 : backoffMs);
   }
 }
 
@@ -230,7 +234,7 @@ export async function duplicateEventsDrill(
       const r = await http('POST', `${env.apiUrl}/events`, {
         token: account.apiKey,
         body: { id, name: 'drill.dupes', payload: { job: { number: i % opts.distinct } } },
-      }).catch(() => ({ status: 0, body: null }));
+      }).catch(() => ({ status: 0, body: null, headers: new Headers() }));
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       if (r.body?.workflowId)
         workflowIds.set(id, new Set([...(workflowIds.get(id) ?? []), r.body.workflowId]));

@@ -108,6 +108,7 @@ export interface HttpResult<T = any> {
   status: number;
   body: T;
   ms: number;
+  headers: Headers;
 }
 
 /** fetch with a JSON body and a bearer token; the body is parsed when it is JSON. */
@@ -140,7 +141,7 @@ export async function http<T = any>(
   } catch {
     /* not JSON */
   }
-  return { status: res.status, body: parsed as T, ms: now() - t0 };
+  return { status: res.status, body: parsed as T, ms: now() - t0, headers: res.headers };
 }
 
 /** Polls `check` until it returns something other than undefined. */

@@ -6,6 +6,7 @@ import { dataConverterFor } from '../codec';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { temporalConnectionOptions } from '../temporal';
+import { retryWithinDeadline } from './temporal-retry';
 import { createApp } from './app';
 import { catalogueOf } from '../services/catalogue';
 
@@ -23,7 +24,12 @@ export async function startApi(opts: {
    */
   workerConnection?: NativeConnection;
 }) {
-  const own = opts.workerConnection ? null : await Connection.connect(temporalConnectionOptions(opts.config));
+  const own = opts.workerConnection
+    ? null
+    : await Connection.connect({
+        ...temporalConnectionOptions(opts.config),
+        interceptors: [retryWithinDeadline()],
+      });
   const temporal = new Client({
     connection: opts.workerConnection ?? own!,
     namespace: opts.config.TEMPORAL_NAMESPACE,

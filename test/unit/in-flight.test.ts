@@ -55,3 +55,21 @@ test('limit 0 means no bound', async () => {
   p.finish();
   await first;
 });
+
+test('an event whose turn has not come by its deadline leaves the queue with a 429, the others keep their places', async () => {
+  const gate = new AccountGate(1, 10);
+  const first = pending();
+  const running = gate.run('acc', () => first.done.then(() => 'first'));
+  const late = gate.run('acc', async () => 'late', Date.now() + 50).catch((e: unknown) => e);
+  const patient = gate.run('acc', async () => 'patient', Date.now() + 60_000);
+  expect(await late).toMatchObject({
+    status: 429,
+    code: 'too_many_in_flight',
+    message: expect.stringContaining('slower than they arrive'),
+    headers: { 'Retry-After': '1' },
+  });
+  first.finish();
+  // The slot goes to the one still waiting, not to the one that left.
+  await expect(Promise.all([running, patient])).resolves.toEqual(['first', 'patient']);
+  await expect(gate.run('acc', async () => 'again', Date.now())).resolves.toBe('again');
+});
