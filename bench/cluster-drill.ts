@@ -10,6 +10,7 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { generateEncryptionKeys } from '../src/codec';
 import { Cluster, freePort } from '../src/dev/cluster';
+import { sessionNice, setSessionNice } from '../src/dev/cpu-weight';
 import { workflowBundleOptions } from '../src/worker/bundle';
 import {
   CLUSTER_DRILL_SIZES,
@@ -27,6 +28,7 @@ import { Receiver } from './lib/receiver';
 import { bundle } from './lib/stack';
 import { log } from './lib/util';
 
+const HARNESS_NICE = -10;
 const quiet = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
 
 export async function runClusterDrills(ci: boolean, want: (n: number) => boolean): Promise<DrillResult[]> {
@@ -84,6 +86,15 @@ export async function runClusterDrills(ci: boolean, want: (n: number) => boolean
     });
   }
   log(`cluster up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dataDir})`);
+  // The load generator and the receiver stand in for a CRM and a webhook endpoint on other machines:
+  // their session gets the CPU first (as root), so their own stalls are not counted against the API.
+  const ownNice = sessionNice(process.pid);
+  const harnessFirst = ownNice !== null && setSessionNice(process.pid, HARNESS_NICE);
+  log(
+    harnessFirst
+      ? `the drill's own session at nice ${HARNESS_NICE} (it stands in for other machines)`
+      : `the drill's own session keeps its CPU weight (raising it needs root): its stalls count against the API`,
+  );
   const env = { cluster, receiver, adminToken, log };
   const drills: [number, string, Fault][] = [
     [1, 'c1 history SIGKILL', killTemporalService('history')],
@@ -112,6 +123,7 @@ export async function runClusterDrills(ci: boolean, want: (n: number) => boolean
       results.push(r);
     }
   } finally {
+    if (harnessFirst) setSessionNice(process.pid, ownNice);
     await cluster.stop();
     await receiver.stop();
     rmSync(dataDir, { recursive: true, force: true });

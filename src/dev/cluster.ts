@@ -33,6 +33,14 @@ export type TemporalServiceName = (typeof TEMPORAL_SERVICES)[number];
  */
 export const NUM_HISTORY_SHARDS = 4;
 
+/**
+ * The workers' nice value. On one machine that runs short of CPU, the work that can wait (deliveries
+ * are durable tasks: they run a little later) yields to what a CRM waits on, the API and the Temporal
+ * services behind its starts. Without it, a history restart under load left the API unscheduled for
+ * seconds and CRMs without an answer in 10 s (docs/reliability.md, drill c1).
+ */
+export const WORKER_NICE = 10;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface ProcessSpec {
@@ -389,7 +397,12 @@ export class Cluster {
     };
   }
 
-  private nodeProcess(name: string, spec: ProcessSpec, env: Record<string, string | undefined> = {}) {
+  private nodeProcess(
+    name: string,
+    spec: ProcessSpec,
+    env: Record<string, string | undefined> = {},
+    nice?: number,
+  ) {
     if (this.stopped) throw new Error('the cluster is stopping');
     return new Supervised({
       name,
@@ -400,6 +413,7 @@ export class Cluster {
       // The worker's drain (SHUTDOWN_GRACE_SECONDS, default 10) and then some.
       stopGraceMs: 30_000,
       logFile: path.join(this.logDir, `${name}.log`),
+      nice,
     });
   }
 
@@ -428,7 +442,7 @@ export class Cluster {
     spec: ProcessSpec = this.opts.worker ?? { entry: 'src/worker/main.ts' },
   ): Promise<Supervised> {
     // Numbered by start, not by count: a deploy's replacements never share a name with a live one.
-    const w = this.nodeProcess(`worker-${++this.workersStarted}`, spec);
+    const w = this.nodeProcess(`worker-${++this.workersStarted}`, spec, {}, WORKER_NICE);
     this.workers.push(w);
     await this.waitForPoller(w, 180_000);
     return w;

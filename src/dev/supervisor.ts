@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { setSessionNice } from './cpu-weight';
 
 export interface SupervisedSpec {
   name: string;
@@ -20,6 +21,8 @@ export interface SupervisedSpec {
   stopGraceMs?: number;
   /** Every start's output is appended here too. */
   logFile?: string;
+  /** A nice value above 0: the process yields the CPU to the others when it runs short (./cpu-weight.ts). */
+  nice?: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -66,6 +69,7 @@ export class Supervised {
       detached: true,
     });
     this.child = child;
+    if (this.spec.nice && child.pid) setSessionNice(child.pid, this.spec.nice);
     this.starts.push(Date.now());
     this.current = '';
     let partial = '';

@@ -23,7 +23,14 @@ import { sendEvent, tally, webhookRule } from '../../bench/lib/drills';
 import { Receiver } from '../../bench/lib/receiver';
 import { http, waitFor } from '../../bench/lib/util';
 import { loadConfig } from '../../src/config';
-import { Cluster, freePort, setupTemporalSchema, type ClusterOptions } from '../../src/dev/cluster';
+import {
+  Cluster,
+  freePort,
+  setupTemporalSchema,
+  WORKER_NICE,
+  type ClusterOptions,
+} from '../../src/dev/cluster';
+import { sessionNice } from '../../src/dev/cpu-weight';
 import { resolveTemporalCli } from '../../src/dev/temporal-bin';
 import { TEMPORAL_SERVER_VERSION } from '../../src/dev/versions';
 
@@ -132,6 +139,13 @@ test(
     );
     expect(new Set(pids).size).toBe(8);
     expect((await http('GET', `${cluster.apiUrl}/readyz`)).status).toBe(200);
+
+    // Short of CPU, the workers yield to the API and to Temporal: their sessions are weighed less.
+    const weight = (p: { pid: number }) => sessionNice(p.pid) ?? os.getPriority(p.pid);
+    expect(cluster.workers.map(weight)).toEqual([WORKER_NICE, WORKER_NICE]);
+    expect([cluster.api!, cluster.temporal.frontend, cluster.temporal.history].map(weight)).toEqual([
+      0, 0, 0,
+    ]);
   },
   4 * MINUTE,
 );

@@ -42,6 +42,7 @@ interface Service {
   restart?: string;
   stop_grace_period?: string;
   init?: boolean;
+  cpu_shares?: number;
 }
 interface ComposeFile {
   services: Record<string, Service>;
@@ -142,6 +143,9 @@ describe('docker-compose.yml', () => {
       interpolate(services.temporal.image!, {}).split(':')[1],
     );
     expect(compose.volumes).toHaveProperty('postgres-data');
+    // Short of CPU, the worker yields to the API and Temporal (compose's default weight is 1024).
+    expect(services.worker.cpu_shares).toBeLessThan(services.api.cpu_shares ?? 1024);
+    expect(services.temporal.cpu_shares ?? 1024).toBe(1024);
   });
 
   test('the Temporal server persists to the PostgreSQL service, once its schemas are set up', () => {
