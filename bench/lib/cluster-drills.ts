@@ -17,7 +17,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
 import { WEBHOOK_TIMEOUT_MS } from '../../src/activities/delivery-kit';
-import type { Cluster, ProcessSpec, TemporalServiceName } from '../../src/dev/cluster';
+import type { Cluster, ProcessSpec } from '../../src/dev/cluster';
+import type { TemporalServiceName } from '../../src/dev/cluster-temporal';
 import { sendEvent, tally, webhookRule, type DrillResult } from './drills';
 import { eventIdOfKey, type Receiver } from './receiver';
 import type { Account } from './stack';

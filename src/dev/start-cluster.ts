@@ -13,7 +13,8 @@ import { generateEncryptionKeys } from '../codec';
 import { dataDirKeysFile, formatDuration, loadConfig } from '../config';
 import { openDatabase } from '../db/data-source';
 import { devAccount, localSecrets, persistent, printBanner } from './banner';
-import { Cluster, NUM_HISTORY_SHARDS } from './cluster';
+import { Cluster } from './cluster';
+import { NUM_HISTORY_SHARDS } from './cluster-temporal';
 import { TEMPORAL_SERVER_VERSION } from './versions';
 
 const say = (msg: string) => process.stdout.write(`${msg}\n`);

@@ -23,13 +23,8 @@ import { sendEvent, tally, webhookRule } from '../../bench/lib/drills';
 import { Receiver } from '../../bench/lib/receiver';
 import { http, waitFor } from '../../bench/lib/util';
 import { loadConfig } from '../../src/config';
-import {
-  Cluster,
-  freePort,
-  setupTemporalSchema,
-  WORKER_NICE,
-  type ClusterOptions,
-} from '../../src/dev/cluster';
+import { Cluster, freePort, WORKER_NICE, type ClusterOptions } from '../../src/dev/cluster';
+import { setupTemporalSchema } from '../../src/dev/cluster-temporal';
 import { sessionNice } from '../../src/dev/cpu-weight';
 import { resolveTemporalCli } from '../../src/dev/temporal-bin';
 import { TEMPORAL_SERVER_VERSION } from '../../src/dev/versions';
