@@ -21,7 +21,7 @@ export interface SupervisedSpec {
   stopGraceMs?: number;
   /** Every start's output is appended here too. */
   logFile?: string;
-  /** A nice value above 0: the process yields the CPU to the others when it runs short (./cpu-weight.ts). */
+  /** A nice value above 0: the process yields the CPU to those at 0 when it runs short (./cpu-weight.ts). */
   nice?: number;
 }
 
